@@ -1,0 +1,656 @@
+"""What Claimwatch curates: where claims were made, who made them, about which treatment, how
+strong the evidence is, and how each jurisdiction's regulator treats that treatment."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+
+class BySlugQuerySet(models.QuerySet):
+    """Fixtures refer to rows by slug, so loading the seed twice updates rows instead of
+    duplicating them, whatever primary keys the database handed out."""
+
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class SluggedModel(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True, help_text="Used in URLs. Never reuse.")
+
+    objects = BySlugQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+# --- Vocabulary -------------------------------------------------------------------------------
+
+
+class Route(models.TextChoices):
+    TOPICAL_INTACT_SKIN = "topical-intact-skin", "Topical, on intact skin"
+    TOPICAL_POST_PROCEDURE = (
+        "topical-post-procedure",
+        "Topical, after a procedure (laser, microneedling, RF microneedling)",
+    )
+    INTRADERMAL_INJECTION = "intradermal-injection", "Intradermal injection"
+    SUBCUTANEOUS_INJECTION = "subcutaneous-injection", "Subcutaneous injection"
+    INTRAVENOUS = "intravenous", "Intravenous"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+    @property
+    def is_injection(self):
+        return self in {
+            Route.INTRADERMAL_INJECTION,
+            Route.SUBCUTANEOUS_INJECTION,
+            Route.INTRAVENOUS,
+        }
+
+
+class Origin(models.TextChoices):
+    HUMAN = "human", "Human-derived"
+    ANIMAL = "animal", "Animal-derived"
+    PLANT = "plant", "Plant-derived"
+    MICROBIAL = "microbial", "Microbial"
+    SYNTHETIC = "synthetic", "Synthetic or hybrid"
+    UNSPECIFIED = "unspecified", "Origin unspecified"
+
+
+class SourceCategory(models.TextChoices):
+    HUMAN_STEM_CELL = "human-stem-cell", "Human stem cell (adipose, bone marrow, umbilical cord)"
+    HUMAN_PERINATAL = "human-perinatal", "Human perinatal (placenta, amnion, cord blood)"
+    HUMAN_BLOOD_PLATELET = "human-blood-platelet", "Human blood or platelet"
+    HUMAN_BODY_FLUID = "human-body-fluid", "Human body fluid (saliva, urine, breast milk)"
+    AUTOLOGOUS = "autologous", "Autologous (the patient's own)"
+    ANIMAL = "animal", "Animal (bovine, porcine, fish…)"
+    PLANT = "plant", "Plant"
+    MICROBIAL = "microbial", "Microbial"
+    HYBRID_SYNTHETIC = "hybrid-synthetic", "Hybrid or synthetic (e.g. exosome-liposome)"
+    UNSPECIFIED = "unspecified", "Unspecified"
+
+    @classmethod
+    def human(cls):
+        return [
+            cls.HUMAN_STEM_CELL,
+            cls.HUMAN_PERINATAL,
+            cls.HUMAN_BLOOD_PLATELET,
+            cls.HUMAN_BODY_FLUID,
+            cls.AUTOLOGOUS,
+        ]
+
+
+class Status(models.TextChoices):
+    """How a regulator treats a treatment. The order is from most to least reassuring; the
+    flag colours follow it. Unknown is never shown as approved."""
+
+    APPROVED = "approved", "Approved"
+    COSMETIC = "cosmetic", "Lawful cosmetic (no pre-market review)"
+    CONDITIONAL = "conditional", "Conditionally allowed"
+    INVESTIGATIONAL = "investigational", "Investigational only"
+    NOT_APPROVED = "not-approved", "Not approved"
+    PROHIBITED = "prohibited", "Prohibited"
+    UNKNOWN = "unknown", "Not assessed"
+
+    @property
+    def icon(self):
+        return {
+            Status.APPROVED: "✓",
+            Status.COSMETIC: "◐",
+            Status.CONDITIONAL: "◐",
+            Status.INVESTIGATIONAL: "⚠",
+            Status.NOT_APPROVED: "✕",
+            Status.PROHIBITED: "⛔",
+            Status.UNKNOWN: "?",
+        }[self]
+
+    @property
+    def meaning(self):
+        return {
+            Status.APPROVED: "Authorised for this product, indication and route.",
+            Status.COSMETIC: "Sold lawfully as a cosmetic; no regulator reviewed its safety or "
+            "efficacy before sale.",
+            Status.CONDITIONAL: "Allowed under national standards or case-by-case review.",
+            Status.INVESTIGATIONAL: "Lawful only inside an authorised clinical trial.",
+            Status.NOT_APPROVED: "Falls under drug, biologic or medicine rules, with no "
+            "authorisation.",
+            Status.PROHIBITED: "Expressly banned for this use.",
+            Status.UNKNOWN: "We have no reliable source yet. This does not mean approved.",
+        }[self]
+
+
+# --- Where claims were made -----------------------------------------------------------------
+
+
+class Conference(SluggedModel):
+    city = models.CharField(max_length=100, blank=True)
+    country = CountryField(blank=True)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    dates_note = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Say here when the dates or venue are unverified.",
+    )
+    url = models.URLField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta(SluggedModel.Meta):
+        ordering = ["-starts_on", "name"]
+        constraints = [
+            models.CheckConstraint(
+                name="conference_ends_after_it_starts",
+                condition=Q(ends_on__isnull=True)
+                | Q(starts_on__isnull=True)
+                | Q(ends_on__gte=F("starts_on")),
+            )
+        ]
+
+    def clean(self):
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": "A conference cannot end before it starts."})
+
+
+class Presentation(models.Model):
+    conference = models.ForeignKey(
+        Conference, on_delete=models.PROTECT, related_name="presentations"
+    )
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=300)
+    speaker = models.CharField(max_length=200, blank=True, help_text="Leave blank when unnamed.")
+    affiliation = models.CharField(max_length=200, blank=True)
+    given_on = models.DateField(null=True, blank=True)
+    url = models.URLField(blank=True)
+
+    objects = BySlugQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["conference", "given_on", "title"]
+
+    def __str__(self):
+        return self.title
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+# --- Who made them, about what ----------------------------------------------------------------
+
+
+class Clinic(SluggedModel):
+    class Kind(models.TextChoices):
+        CLINIC = "clinic", "Clinic"
+        COMPANY = "company", "Company"
+        RESEARCH_GROUP = "research-group", "Research group"
+        UNKNOWN = "unknown", "Unknown"
+
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.CLINIC)
+    city = models.CharField(max_length=100, blank=True)
+    country = CountryField(blank=True, help_text="ISO 3166-1 alpha-2. Blank when unknown.")
+    website = models.URLField(blank=True)
+    note = models.TextField(blank=True, help_text="e.g. why the clinic is unnamed in our source.")
+
+    history = HistoricalRecords()
+
+    def get_absolute_url(self):
+        return reverse("claims:clinic", args=[self.slug])
+
+
+class ExosomeSource(SluggedModel):
+    category = models.CharField(max_length=30, choices=SourceCategory)
+    origin = models.CharField(
+        max_length=20,
+        choices=Origin,
+        help_text="Grouping readers filter on. Human categories must be of human origin.",
+    )
+    description = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta(SluggedModel.Meta):
+        constraints = [
+            # Readers filter "human-derived" to find what EU Annex II/416 bans in cosmetics;
+            # a human source filed under another origin would hide it from them.
+            models.CheckConstraint(
+                name="exosomesource_human_category_has_human_origin",
+                condition=~Q(category__in=SourceCategory.human()) | Q(origin=Origin.HUMAN),
+            )
+        ]
+
+    def get_absolute_url(self):
+        return reverse("claims:source", args=[self.slug])
+
+    def clean(self):
+        if self.category in SourceCategory.human() and self.origin != Origin.HUMAN:
+            raise ValidationError(
+                {"origin": "A human-derived category must have the origin “Human-derived”."}
+            )
+
+
+class Indication(SluggedModel):
+    history = HistoricalRecords()
+
+
+class Treatment(SluggedModel):
+    source = models.ForeignKey(ExosomeSource, on_delete=models.PROTECT, related_name="treatments")
+    route = models.CharField(max_length=30, choices=Route, default=Route.UNKNOWN)
+    combined_procedure = models.CharField(
+        max_length=200, blank=True, help_text="e.g. fractional CO2 laser, RF microneedling."
+    )
+    product = models.CharField(max_length=200, blank=True, help_text="Product or brand, if known.")
+    description = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    def get_absolute_url(self):
+        return reverse("claims:treatment", args=[self.slug])
+
+
+# --- Evidence and regulation --------------------------------------------------------------------
+
+
+class EvidenceLevelQuerySet(models.QuerySet):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class EvidenceLevel(models.Model):
+    """One step of the evidence scale. Curated data: the scale lives in the seed, not in code."""
+
+    code = models.SlugField(max_length=40, unique=True, help_text="Used in URLs, e.g. rct.")
+    name = models.CharField(max_length=100)
+    definition = models.CharField(max_length=300)
+    ocebm_equivalent = models.CharField(
+        max_length=40, help_text="OCEBM 2011 level, e.g. L4 or 'below L4'."
+    )
+    rank = models.PositiveSmallIntegerField(
+        unique=True, help_text="Strength: 1 is the weakest. Sorting uses it."
+    )
+
+    objects = EvidenceLevelQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["rank"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class JurisdictionQuerySet(models.QuerySet):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class Jurisdiction(models.Model):
+    """A regulator's territory. Adding one (MHRA, MFDS…) is a data change, never a code change:
+    flags, filters and columns are built from this table."""
+
+    code = models.SlugField(max_length=16, unique=True, help_text="Used in URLs, e.g. fda, eu.")
+    name = models.CharField(max_length=100, help_text="e.g. United States")
+    regulator = models.CharField(max_length=200, help_text="e.g. Food and Drug Administration")
+    short_label = models.CharField(max_length=20, help_text="How a flag names it: FDA, EU…")
+    url = models.URLField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order of the flags.")
+
+    objects = JurisdictionQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "code"]
+
+    def __str__(self):
+        return self.short_label
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class StatusRecord(models.Model):
+    """What a regulator's position is, why, and where we read it."""
+
+    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=20, choices=Status, default=Status.UNKNOWN)
+    explanation = models.TextField(help_text="Plain language, for readers.")
+    source_url = models.URLField(blank=True)
+    checked_on = models.DateField(help_text="When an editor last checked the source.")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def status_choice(self):
+        return Status(self.status)
+
+
+class RegulatoryStatusQuerySet(models.QuerySet):
+    def get_by_natural_key(self, treatment_slug, jurisdiction_code):
+        return self.get(treatment__slug=treatment_slug, jurisdiction__code=jurisdiction_code)
+
+
+class RegulatoryStatus(StatusRecord):
+    treatment = models.ForeignKey(
+        Treatment, on_delete=models.CASCADE, related_name="regulatory_statuses"
+    )
+
+    objects = RegulatoryStatusQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["treatment", "jurisdiction"]
+        verbose_name_plural = "regulatory statuses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["treatment", "jurisdiction"],
+                name="regulatorystatus_one_per_treatment_and_jurisdiction",
+                violation_error_message="This treatment already has a status in this "
+                "jurisdiction: edit that one instead.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.treatment} · {self.jurisdiction}: {self.get_status_display()}"
+
+    def natural_key(self):
+        return (self.treatment.slug, self.jurisdiction.code)
+
+    natural_key.dependencies = ["claims.treatment", "claims.jurisdiction"]
+
+
+# --- Claims ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A claim's standing in one jurisdiction, as readers see it."""
+
+    jurisdiction: Jurisdiction
+    status: Status
+    explanation: str = ""
+    source_url: str = ""
+    checked_on: date | None = None
+    overridden: bool = False
+    override_reason: str = ""
+
+    @property
+    def is_warning(self):
+        return self.status in {Status.NOT_APPROVED, Status.PROHIBITED, Status.INVESTIGATIONAL}
+
+
+class ClaimQuerySet(models.QuerySet):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+    def published(self):
+        return self.filter(state=Claim.State.PUBLISHED)
+
+    def public(self):
+        """Claims whose page a reader may open: published, and retracted ones with a notice."""
+        return self.filter(state__in=[Claim.State.PUBLISHED, Claim.State.RETRACTED])
+
+    def for_display(self):
+        """Everything a list row or a claim page shows, in a fixed number of queries."""
+        return self.select_related(
+            "clinic", "treatment__source", "evidence_level", "conference", "presentation"
+        ).prefetch_related(
+            "indications",
+            "treatment__regulatory_statuses__jurisdiction",
+            "status_overrides__jurisdiction",
+        )
+
+    def with_status_in(self, jurisdiction, statuses):
+        """Claims whose flag in `jurisdiction` is one of `statuses`: the claim's own override
+        if it has one, else its treatment's status there, else unknown."""
+        return self.annotate(_flag=self.flag_expression(jurisdiction)).filter(
+            _flag__in=list(statuses)
+        )
+
+    @staticmethod
+    def flag_expression(jurisdiction):
+        override = ClaimStatusOverride.objects.filter(
+            claim=OuterRef("pk"), jurisdiction=jurisdiction
+        ).values("status")[:1]
+        inherited = RegulatoryStatus.objects.filter(
+            treatment=OuterRef("treatment"), jurisdiction=jurisdiction
+        ).values("status")[:1]
+        return Coalesce(
+            Subquery(override),
+            Subquery(inherited),
+            Value(Status.UNKNOWN.value),
+            output_field=models.CharField(),
+        )
+
+
+class Claim(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in-review", "In review"
+        PUBLISHED = "published", "Published"
+        RETRACTED = "retracted", "Retracted"
+
+    slug = models.SlugField(max_length=100, unique=True, help_text="Used in URLs. Never reuse.")
+    title = models.CharField(max_length=200, help_text="Short, neutral summary of the claim.")
+    statement = models.TextField(help_text="The claim as it was made, quoted or paraphrased.")
+    outcome = models.TextField(blank=True, help_text="Outcome reported, if any.")
+    context_note = models.TextField(
+        blank=True, help_text="Our context for readers; say here what is UNVERIFIED."
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="claims")
+    conference = models.ForeignKey(
+        Conference, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
+    )
+    presentation = models.ForeignKey(
+        Presentation, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
+    )
+    treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="claims")
+    indications = models.ManyToManyField(Indication, blank=True, related_name="claims")
+    evidence_level = models.ForeignKey(
+        EvidenceLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
+    )
+    state = models.CharField(max_length=20, choices=State, default=State.DRAFT)
+    made_on = models.DateField(null=True, blank=True, help_text="When the claim was made.")
+    published_at = models.DateTimeField(null=True, blank=True)
+    last_reviewed_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClaimQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[indications])
+
+    class Meta:
+        ordering = ["-published_at", "-created_at", "slug"]
+        constraints = [
+            models.CheckConstraint(
+                name="claim_published_has_evidence_level",
+                condition=~Q(state="published") | Q(evidence_level__isnull=False),
+                violation_error_message="A published claim needs an evidence level.",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("claims:detail", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def is_published(self):
+        return self.state == self.State.PUBLISHED
+
+    def is_retracted(self):
+        return self.state == self.State.RETRACTED
+
+    def publication_problems(self):
+        """Why this claim cannot be published yet, in editors' words; empty when it can."""
+        problems = []
+        if self.evidence_level_id is None:
+            problems.append("it needs an evidence level")
+        if self.pk is None or not self.citations.exists():
+            problems.append("it needs at least one citation")
+        if self.presentation_id and self.conference_id is None:
+            problems.append("a claim made in a presentation needs that presentation's conference")
+        return problems
+
+    def clean(self):
+        if (
+            self.presentation_id
+            and self.conference_id
+            and self.presentation.conference_id != self.conference_id
+        ):
+            raise ValidationError(
+                {"presentation": "This presentation belongs to another conference."}
+            )
+        if self.state == self.State.PUBLISHED and self.evidence_level_id is None:
+            raise ValidationError({"evidence_level": "A published claim needs an evidence level."})
+
+    def publish(self):
+        problems = self.publication_problems()
+        if problems:
+            raise ValidationError(f"“{self}” cannot be published: {'; '.join(problems)}.")
+        self.state = self.State.PUBLISHED
+        if self.published_at is None:
+            self.published_at = timezone.now()
+        self.save()
+
+    def retract(self):
+        self.state = self.State.RETRACTED
+        self.save()
+
+    def flags(self, jurisdictions):
+        """One Flag per jurisdiction, in their order. Reads prefetched statuses and overrides
+        when `for_display()` loaded them, so a list of claims costs no query per row."""
+        overrides = {o.jurisdiction_id: o for o in self.status_overrides.all()}
+        inherited = {s.jurisdiction_id: s for s in self.treatment.regulatory_statuses.all()}
+        flags = []
+        for jurisdiction in jurisdictions:
+            record = overrides.get(jurisdiction.pk) or inherited.get(jurisdiction.pk)
+            if record is None:
+                flags.append(Flag(jurisdiction, Status.UNKNOWN))
+                continue
+            is_override = jurisdiction.pk in overrides
+            flags.append(
+                Flag(
+                    jurisdiction=jurisdiction,
+                    status=Status(record.status),
+                    explanation=record.explanation,
+                    source_url=record.source_url,
+                    checked_on=record.checked_on,
+                    overridden=is_override,
+                    override_reason=record.reason if is_override else "",
+                )
+            )
+        return flags
+
+
+class ClaimStatusOverrideQuerySet(models.QuerySet):
+    def get_by_natural_key(self, claim_slug, jurisdiction_code):
+        return self.get(claim__slug=claim_slug, jurisdiction__code=jurisdiction_code)
+
+
+class ClaimStatusOverride(StatusRecord):
+    """This one claim's flag differs from its treatment's: e.g. a disease-treatment claim turns
+    a topical cosmetic into an unapproved drug in the US."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="status_overrides")
+    reason = models.TextField(help_text="Why this claim differs from its treatment's status.")
+
+    objects = ClaimStatusOverrideQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["claim", "jurisdiction"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim", "jurisdiction"],
+                name="claimstatusoverride_one_per_claim_and_jurisdiction",
+                violation_error_message="This claim already overrides this jurisdiction.",
+            ),
+            models.CheckConstraint(
+                name="claimstatusoverride_has_reason_and_source",
+                condition=~Q(reason="") & ~Q(source_url=""),
+                violation_error_message="An override needs a reason and a source.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.claim} · {self.jurisdiction}: {self.get_status_display()}"
+
+    def natural_key(self):
+        return (self.claim.slug, self.jurisdiction.code)
+
+    natural_key.dependencies = ["claims.claim", "claims.jurisdiction"]
+
+    def clean(self):
+        errors = {}
+        if not self.reason.strip():
+            errors["reason"] = "Say why this claim's flag differs from its treatment's."
+        if not self.source_url:
+            errors["source_url"] = "Give the source that supports this flag."
+        if errors:
+            raise ValidationError(errors)
+
+
+class CitationQuerySet(models.QuerySet):
+    def get_by_natural_key(self, claim_slug, url):
+        return self.get(claim__slug=claim_slug, url=url)
+
+
+class Citation(models.Model):
+    class Kind(models.TextChoices):
+        CONFERENCE_TALK = "conference-talk", "Conference talk"
+        WRITE_UP = "write-up", "Write-up"
+        PAPER = "paper", "Paper"
+        REGULATOR_NOTICE = "regulator-notice", "Regulator notice"
+        PRESS = "press", "Press"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="citations")
+    kind = models.CharField(max_length=20, choices=Kind)
+    title = models.CharField(max_length=300)
+    publisher = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=500)
+    accessed_on = models.DateField()
+    note = models.CharField(max_length=300, blank=True, help_text="What this source supports.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = CitationQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["claim", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim", "url"],
+                name="citation_unique_url_per_claim",
+                violation_error_message="This claim already cites this URL.",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def natural_key(self):
+        return (self.claim.slug, self.url)
+
+    natural_key.dependencies = ["claims.claim"]
