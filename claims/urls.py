@@ -11,4 +11,6 @@ urlpatterns = [
     path("clinics/<slug:slug>/", views.clinic_detail, name="clinic"),
     path("treatments/<slug:slug>/", views.treatment_detail, name="treatment"),
     path("sources/<slug:slug>/", views.source_detail, name="source"),
+    path("evidence/", views.evidence_scale, name="evidence"),
+    path("regulatory/", views.regulatory, name="regulatory"),
 ]

@@ -1,7 +1,15 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
-from claims.models import Claim, Clinic, ExosomeSource, Jurisdiction, Treatment
+from claims.models import (
+    Claim,
+    Clinic,
+    EvidenceLevel,
+    ExosomeSource,
+    Jurisdiction,
+    Status,
+    Treatment,
+)
 
 
 def rows_with_flags(claims):
@@ -32,11 +40,16 @@ def claim_list(request):
 
 def claim_detail(request, slug):
     claim = get_public_claim(request, slug)
-    jurisdictions = list(Jurisdiction.objects.all())
+    flags = claim.flags(Jurisdiction.objects.all())
     return render(
         request,
         "claims/claim_detail.html",
-        {"claim": claim, "flags": claim.flags(jurisdictions), "citations": claim.citations.all()},
+        {
+            "claim": claim,
+            "flags": flags,
+            "citations": claim.citations.all(),
+            "show_questions": any(flag.is_warning for flag in flags),
+        },
     )
 
 
@@ -60,3 +73,15 @@ def treatment_detail(request, slug):
 
 def source_detail(request, slug):
     return entity_page(request, ExosomeSource, slug, "treatment__source")
+
+
+def evidence_scale(request):
+    return render(request, "claims/evidence.html", {"levels": EvidenceLevel.objects.all()})
+
+
+def regulatory(request):
+    return render(
+        request,
+        "claims/regulatory.html",
+        {"statuses": list(Status), "jurisdictions": Jurisdiction.objects.all()},
+    )

@@ -1,0 +1,105 @@
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from claims.models import Claim, Status
+from tests.conftest import make_claim, make_status, make_treatment
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_lists_published_claims_with_both_flags_on_home(client, claim):
+    draft = make_claim(published=False, title="Secret draft")
+
+    response = client.get(reverse("claims:home"))
+
+    assert response.status_code == 200
+    assert claim.title in response.text
+    assert "FDA" in response.text and "Not approved" in response.text
+    assert "EU" in response.text and "Prohibited" in response.text
+    assert draft.title not in response.text
+
+
+def test_it_shows_a_claim_with_flags_explanations_and_citations(client, claim):
+    response = client.get(claim.get_absolute_url())
+
+    assert response.status_code == 200
+    assert claim.statement in response.text
+    assert "FDA says not-approved." in response.text
+    assert "Inherited from the treatment" in response.text
+    assert claim.citations.get().url in response.text
+    assert "Questions to ask a clinic" in response.text
+
+
+def test_it_shows_not_assessed_where_a_jurisdiction_has_no_status(client, fda, eu):
+    treatment = make_treatment()
+    make_status(treatment, fda, Status.NOT_APPROVED)
+    claim = make_claim(treatment=treatment)
+
+    response = client.get(claim.get_absolute_url())
+
+    assert "Not assessed" in response.text
+    assert "No status recorded" in response.text
+
+
+def test_it_hides_drafts_from_the_public(client, jurisdictions):
+    draft = make_claim(published=False)
+    assert client.get(draft.get_absolute_url()).status_code == 404
+
+
+def test_it_shows_editors_a_preview_of_a_draft(client, editor, jurisdictions):
+    draft = make_claim(published=False)
+    client.force_login(editor)
+
+    response = client.get(draft.get_absolute_url())
+
+    assert response.status_code == 200
+    assert "Only editors can see this page" in response.text
+
+
+def test_it_does_not_preview_drafts_for_users_without_permission(client, jurisdictions):
+    draft = make_claim(published=False)
+    client.force_login(User.objects.create_user("reader"))
+    assert client.get(draft.get_absolute_url()).status_code == 404
+
+
+def test_it_keeps_a_retracted_claims_page_alive_with_a_notice(client, claim):
+    claim.retract()
+
+    page = client.get(claim.get_absolute_url())
+    home = client.get(reverse("claims:home"))
+
+    assert page.status_code == 200
+    assert "Retracted." in page.text
+    assert claim.title not in home.text
+
+
+def test_it_answers_404_for_an_unknown_claim(client, db):
+    assert client.get(reverse("claims:detail", args=["nope"])).status_code == 404
+
+
+@pytest.mark.parametrize("route", ["claims:clinic", "claims:treatment", "claims:source"])
+def test_it_shows_an_entity_with_its_published_claims(client, claim, route):
+    entity = {
+        "claims:clinic": claim.clinic,
+        "claims:treatment": claim.treatment,
+        "claims:source": claim.treatment.source,
+    }[route]
+    draft = make_claim(published=False, clinic=claim.clinic, treatment=claim.treatment)
+
+    response = client.get(reverse(route, args=[entity.slug]))
+
+    assert response.status_code == 200
+    assert claim.title in response.text
+    assert draft.title not in response.text
+
+
+@pytest.mark.parametrize("name", ["claims:evidence", "claims:regulatory"])
+def test_it_serves_the_reference_pages(client, jurisdictions, name):
+    assert client.get(reverse(name)).status_code == 200
+
+
+def test_it_keeps_retracted_claims_out_of_published(claim):
+    claim.retract()
+    assert not Claim.objects.published().filter(pk=claim.pk).exists()
+    assert Claim.objects.public().filter(pk=claim.pk).exists()
