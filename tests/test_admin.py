@@ -1,0 +1,543 @@
+import importlib
+from datetime import date
+
+import pytest
+from django.contrib.admin import helpers
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+from django.urls import reverse
+
+from claims.models import (
+    Claim,
+    ClaimStatusOverride,
+    Clinic,
+    Jurisdiction,
+    Status,
+)
+from tests.conftest import make_claim, make_clinic, make_indication, make_status, make_treatment
+
+pytestmark = pytest.mark.django_db
+
+editors_migration = importlib.import_module("claims.migrations.0002_editors_group")
+
+CURATED = [
+    "conference",
+    "presentation",
+    "clinic",
+    "exosomesource",
+    "indication",
+    "treatment",
+    "evidencelevel",
+    "jurisdiction",
+    "regulatorystatus",
+    "claim",
+    "citation",
+    "claimstatusoverride",
+]
+REGISTERED = [m for m in CURATED if m not in {"citation", "claimstatusoverride"}]
+
+# Session, user, permissions, jurisdictions, counts, the page and its prefetches, then one count
+# per sidebar filter: 22 today with two jurisdictions, whatever the number of claims.
+MAX_CHANGELIST_QUERIES = 25
+
+
+def changelist(model="claim"):
+    return reverse(f"admin:claims_{model}_changelist")
+
+
+def change(claim):
+    return reverse("admin:claims_claim_change", args=[claim.pk])
+
+
+def run_action(client, action, *claims):
+    return client.post(
+        changelist(),
+        {"action": action, helpers.ACTION_CHECKBOX_NAME: [c.pk for c in claims]},
+        follow=True,
+    )
+
+
+def flag(status):
+    return f"{status.icon} {status.label}"
+
+
+def texts(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+def claim_form(claim, **changes):
+    """What the change form posts for `claim`, its citations and overrides, with `changes`."""
+    data = {
+        "title": claim.title,
+        "slug": claim.slug,
+        "statement": claim.statement,
+        "outcome": claim.outcome,
+        "context_note": claim.context_note,
+        "clinic": claim.clinic_id,
+        "conference": claim.conference_id or "",
+        "presentation": claim.presentation_id or "",
+        "made_on": "",
+        "treatment": claim.treatment_id,
+        "indications": [i.pk for i in claim.indications.all()],
+        "evidence_level": claim.evidence_level_id or "",
+        "state": claim.state,
+        "last_reviewed_on": "",
+        "status_overrides-TOTAL_FORMS": 0,
+        "status_overrides-INITIAL_FORMS": 0,
+    }
+    citations = list(claim.citations.all())
+    data["citations-TOTAL_FORMS"] = len(citations)
+    data["citations-INITIAL_FORMS"] = len(citations)
+    for i, citation in enumerate(citations):
+        for field in ["id", "kind", "title", "publisher", "url", "note", "position"]:
+            data[f"citations-{i}-{field}"] = getattr(citation, field)
+        data[f"citations-{i}-accessed_on"] = citation.accessed_on.isoformat()
+        data[f"citations-{i}-claim"] = claim.pk
+    data.update(changes)
+    return data
+
+
+@pytest.fixture
+def draft(jurisdictions):
+    return make_claim(published=False, title="Exosomes erase wrinkles")
+
+
+# --- Who gets in ----------------------------------------------------------------------------------
+
+
+def admin_urls(claim):
+    return [
+        reverse("admin:index"),
+        changelist(),
+        reverse("admin:claims_claim_add"),
+        change(claim),
+        reverse("admin:claims_claim_delete", args=[claim.pk]),
+        reverse("admin:claims_claim_history", args=[claim.pk]),
+    ]
+
+
+def test_it_sends_anonymous_visitors_to_the_login_page(client, claim):
+    for url in admin_urls(claim):
+        response = client.get(url)
+
+        assert response.status_code == 302, url
+        assert response.url.startswith(reverse("admin:login")), url
+
+
+def test_it_lets_editors_open_every_claim_page(client, editor, claim):
+    client.force_login(editor)
+    for url in admin_urls(claim):
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("model", REGISTERED)
+def test_it_lets_editors_browse_and_add_every_curated_model(client, editor, claim, model):
+    client.force_login(editor)
+    assert client.get(changelist(model)).status_code == 200
+    assert client.get(reverse(f"admin:claims_{model}_add")).status_code == 200
+
+
+@pytest.mark.parametrize("model", ["user", "group"])
+def test_it_keeps_editors_away_from_users_and_groups(client, editor, model):
+    client.force_login(editor)
+    assert client.get(reverse(f"admin:auth_{model}_changelist")).status_code == 403
+
+
+@pytest.mark.parametrize("model", ["user", "group"])
+def test_it_lets_the_superuser_manage_users_and_groups(client, superuser, model):
+    client.force_login(superuser)
+    assert client.get(reverse(f"admin:auth_{model}_changelist")).status_code == 200
+
+
+def test_it_lets_the_superuser_open_every_claim_page(client, superuser, claim):
+    client.force_login(superuser)
+    for url in admin_urls(claim):
+        assert client.get(url).status_code == 200, url
+
+
+def test_it_offers_editors_the_history_of_a_claim_with_its_changes(client, editor, draft):
+    client.force_login(editor)
+    client.post(change(draft), claim_form(draft, title="Exosomes erase all wrinkles"))
+
+    response = client.get(reverse("admin:claims_claim_history", args=[draft.pk]))
+
+    assert response.status_code == 200
+    assert "Exosomes erase all wrinkles" in response.text
+    assert "editor" in response.text
+
+
+def test_it_links_a_claim_to_its_public_page(client, editor, claim):
+    client.force_login(editor)
+    content_type = ContentType.objects.get_for_model(Claim)
+
+    response = client.get(change(claim))
+    on_site = client.get(reverse("admin:view_on_site", args=[content_type.pk, claim.pk]))
+
+    assert reverse("admin:view_on_site", args=[content_type.pk, claim.pk]) in response.text
+    assert on_site.status_code == 302
+    assert on_site.url.endswith(claim.get_absolute_url())
+
+
+# --- The Editors group ----------------------------------------------------------------------------
+
+
+def test_it_gives_editors_exactly_the_curation_permissions():
+    expected = {f"{action}_{model}" for model in CURATED for action in editors_migration.ACTIONS}
+    expected |= {f"view_historical{model}" for model in CURATED}
+    expected |= {"view_historicalclaim_indications"}
+
+    permissions = Group.objects.get(name="Editors").permissions.select_related("content_type")
+
+    assert {p.content_type.app_label for p in permissions} == {"claims"}
+    assert {p.codename for p in permissions} == expected
+
+
+def test_it_gives_editors_no_power_over_users_or_groups():
+    editors = Group.objects.get(name="Editors")
+    assert not editors.permissions.filter(content_type__app_label="auth").exists()
+    assert not editors.permissions.filter(codename__startswith="change_historical").exists()
+
+
+def test_it_can_undo_and_redo_the_editors_group():
+    apps = MigrationLoader(connection).project_state(("claims", "0002_editors_group")).apps
+    before = set(Group.objects.get(name="Editors").permissions.all())
+
+    editors_migration.delete_editors(apps, None)
+    assert not Group.objects.filter(name="Editors").exists()
+
+    editors_migration.create_editors(apps, None)
+    assert set(Group.objects.get(name="Editors").permissions.all()) == before
+    assert Permission.objects.filter(codename="view_historicalclaim").count() == 1
+
+
+# --- Adding and changing claims -------------------------------------------------------------------
+
+
+def test_it_lets_editors_add_a_draft_claim(client, editor, jurisdictions):
+    client.force_login(editor)
+    clinic, treatment = make_clinic(), make_treatment()
+    data = {
+        "title": "Exosomes regrow hair",
+        "slug": "exosomes-regrow-hair",
+        "statement": "Three sessions regrow hair.",
+        "clinic": clinic.pk,
+        "treatment": treatment.pk,
+        "indications": [make_indication().pk],
+        "state": Claim.State.DRAFT,
+        "citations-TOTAL_FORMS": 1,
+        "citations-INITIAL_FORMS": 0,
+        "citations-0-kind": "write-up",
+        "citations-0-title": "Conference report",
+        "citations-0-url": "https://example.org/report",
+        "citations-0-accessed_on": "2026-11-01",
+        "citations-0-position": 0,
+        "status_overrides-TOTAL_FORMS": 0,
+        "status_overrides-INITIAL_FORMS": 0,
+    }
+
+    response = client.post(reverse("admin:claims_claim_add"), data)
+
+    assert response.status_code == 302
+    claim = Claim.objects.get(slug="exosomes-regrow-hair")
+    assert claim.state == Claim.State.DRAFT
+    assert claim.citations.get().url == "https://example.org/report"
+    assert {record.history_user for record in claim.history.all()} == {editor}
+
+
+def test_it_lets_editors_change_a_claim(client, editor, draft):
+    client.force_login(editor)
+
+    response = client.post(change(draft), claim_form(draft, title="Exosomes soften wrinkles"))
+
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.title == "Exosomes soften wrinkles"
+
+
+def test_it_publishes_a_complete_claim_from_the_change_form(client, editor, draft):
+    client.force_login(editor)
+
+    response = client.post(change(draft), claim_form(draft, state=Claim.State.PUBLISHED))
+
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.is_published()
+    assert draft.published_at is not None
+
+
+def test_it_refuses_to_publish_without_an_evidence_level_from_the_change_form(
+    client, editor, jurisdictions
+):
+    claim = make_claim(published=False, evidence_level=None)
+    client.force_login(editor)
+
+    response = client.post(change(claim), claim_form(claim, state=Claim.State.PUBLISHED))
+
+    assert response.status_code == 200
+    assert "A published claim needs an evidence level." in response.text
+    claim.refresh_from_db()
+    assert claim.state == Claim.State.DRAFT
+
+
+def test_it_refuses_to_publish_without_citations_from_the_change_form(client, editor, draft):
+    client.force_login(editor)
+    data = claim_form(draft, state=Claim.State.PUBLISHED, title="Changed")
+    data["citations-0-DELETE"] = "on"
+
+    response = client.post(change(draft), data)
+
+    assert response.status_code == 200
+    assert "A published claim needs at least one citation." in response.text
+    draft.refresh_from_db()
+    assert draft.state == Claim.State.DRAFT
+    assert draft.title == "Exosomes erase wrinkles"
+    assert draft.citations.exists()
+
+
+def test_it_publishes_with_the_first_citation_added_in_the_same_form(client, editor, jurisdictions):
+    claim = make_claim(published=False, citations=0)
+    client.force_login(editor)
+    data = claim_form(
+        claim,
+        state=Claim.State.PUBLISHED,
+        **{
+            "citations-TOTAL_FORMS": 1,
+            "citations-0-kind": "paper",
+            "citations-0-title": "A case series",
+            "citations-0-url": "https://example.org/case-series",
+            "citations-0-accessed_on": "2026-11-01",
+            "citations-0-position": 0,
+        },
+    )
+
+    response = client.post(change(claim), data)
+
+    assert response.status_code == 302
+    claim.refresh_from_db()
+    assert claim.is_published()
+    assert claim.citations.count() == 1
+
+
+def test_it_refuses_to_revert_to_a_published_version_without_citations(client, editor, claim):
+    published_version = claim.history.latest()
+    claim.retract()
+    claim.citations.all().delete()
+    client.force_login(editor)
+    url = reverse(
+        "admin:claims_claim_simple_history", args=[claim.pk, published_version.history_id]
+    )
+
+    # The revert form has no inlines: it restores the claim's own fields only.
+    data = {
+        key: value
+        for key, value in claim_form(claim, state=Claim.State.PUBLISHED).items()
+        if not key.startswith(("citations-", "status_overrides-"))
+    }
+
+    form = client.get(url)
+    response = client.post(url, data)
+
+    assert "citations-TOTAL_FORMS" not in form.text
+    assert response.status_code == 200
+    assert "A published claim needs at least one citation." in response.text
+    claim.refresh_from_db()
+    assert claim.is_retracted()
+
+
+# --- Publishing and retracting in bulk ------------------------------------------------------------
+
+
+def test_it_publishes_the_complete_claims_and_explains_the_refusals(client, editor, draft):
+    uncited = make_claim(published=False, citations=0, title="Exosomes cure acne")
+    client.force_login(editor)
+
+    response = run_action(client, "publish", draft, uncited)
+
+    draft.refresh_from_db()
+    uncited.refresh_from_db()
+    assert draft.is_published()
+    assert uncited.state == Claim.State.DRAFT
+    assert "“Exosomes cure acne” cannot be published: it needs at least one citation." in texts(
+        response
+    )
+    assert "Published 1 claim." in texts(response)
+    assert [m.level_tag for m in response.context["messages"]] == ["error", "success"]
+
+
+def test_it_explains_every_problem_of_a_refused_claim(client, editor, jurisdictions):
+    bare = make_claim(published=False, citations=0, evidence_level=None, title="Bare")
+    client.force_login(editor)
+
+    response = run_action(client, "publish", bare)
+
+    assert texts(response) == [
+        "“Bare” cannot be published: it needs an evidence level; it needs at least one citation."
+    ]
+    bare.refresh_from_db()
+    assert bare.state == Claim.State.DRAFT
+
+
+def test_it_retracts_published_claims_and_leaves_drafts_alone(client, editor, claim, draft):
+    client.force_login(editor)
+
+    response = run_action(client, "retract", claim, draft)
+
+    claim.refresh_from_db()
+    draft.refresh_from_db()
+    assert claim.is_retracted()
+    assert draft.state == Claim.State.DRAFT
+    assert "Retracted 1 claim." in texts(response)
+    assert "“Exosomes erase wrinkles” was not retracted: only a published claim can be." in texts(
+        response
+    )
+
+
+def test_it_offers_the_actions_only_to_those_who_may_change_claims(
+    client, draft, django_user_model
+):
+    viewer = django_user_model.objects.create_user("viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_claim"))
+    client.force_login(viewer)
+
+    page = client.get(changelist())
+    response = run_action(client, "publish", draft)
+
+    assert page.status_code == 200
+    assert "Publish selected claims" not in page.text
+    draft.refresh_from_db()
+    assert draft.state == Claim.State.DRAFT
+    assert response.status_code == 200
+
+
+# --- Deleting what claims rely on -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "relied_on",
+    [
+        lambda claim: claim.clinic,
+        lambda claim: claim.treatment,
+        lambda claim: claim.treatment.source,
+        lambda claim: claim.evidence_level,
+    ],
+    ids=["clinic", "treatment", "source", "evidence-level"],
+)
+def test_it_refuses_to_delete_what_a_claim_relies_on(client, editor, claim, relied_on):
+    target = relied_on(claim)
+    client.force_login(editor)
+    url = reverse(f"admin:claims_{target._meta.model_name}_delete", args=[target.pk])
+
+    response = client.post(url, {"post": "yes"})
+
+    assert response.status_code == 200
+    assert "would require deleting the following protected related objects" in response.text
+    assert type(target).objects.filter(pk=target.pk).exists()
+
+
+def test_it_deletes_an_unused_clinic(client, editor, db):
+    clinic = make_clinic()
+    client.force_login(editor)
+
+    response = client.post(reverse("admin:claims_clinic_delete", args=[clinic.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Clinic.objects.filter(pk=clinic.pk).exists()
+
+
+# --- The changelist -------------------------------------------------------------------------------
+
+
+def make_flagged_claims(count, fda, eu):
+    treatment = make_treatment()
+    make_status(treatment, fda, Status.NOT_APPROVED)
+    make_status(treatment, eu, Status.PROHIBITED)
+    indication = make_indication()
+    for _ in range(count):
+        make_claim(treatment=make_treatment(), indications=[indication])
+    for claim in Claim.objects.all()[: count // 2]:
+        claim.treatment = treatment
+        claim.save()
+
+
+@pytest.mark.parametrize("count", [60, 120])
+def test_it_lists_claims_in_a_fixed_number_of_queries(
+    client, editor, fda, eu, count, django_assert_max_num_queries
+):
+    make_flagged_claims(count, fda, eu)
+    ClaimStatusOverride.objects.create(
+        claim=Claim.objects.first(),
+        jurisdiction=fda,
+        status=Status.NOT_APPROVED,
+        reason="A disease claim.",
+        source_url="https://example.org/drug",
+        explanation="Claimed to cure.",
+        checked_on=date(2026, 11, 2),
+    )
+    client.force_login(editor)
+
+    with django_assert_max_num_queries(MAX_CHANGELIST_QUERIES):
+        response = client.get(changelist())
+
+    assert response.status_code == 200
+    assert response.text.count(flag(Status.NOT_APPROVED)) >= 2
+    assert f"{flag(Status.NOT_APPROVED)} (override)" in response.text
+
+
+def test_it_shows_one_flag_column_per_jurisdiction(client, editor, claim):
+    Jurisdiction.objects.create(
+        code="mhra",
+        name="United Kingdom",
+        regulator="Medicines and Healthcare products Regulatory Agency",
+        short_label="MHRA",
+        position=3,
+    )
+    client.force_login(editor)
+
+    response = client.get(changelist())
+
+    assert 'class="column-flag_fda' in response.text
+    assert 'class="column-flag_eu' in response.text
+    assert 'class="column-flag_mhra' in response.text
+    assert flag(Status.NOT_APPROVED) in response.text
+    assert flag(Status.PROHIBITED) in response.text
+    assert flag(Status.UNKNOWN) in response.text
+
+
+def test_it_filters_claims_by_their_flag_in_a_jurisdiction(client, editor, fda, eu):
+    flagged = make_treatment()
+    make_status(flagged, fda, Status.NOT_APPROVED)
+    hit = make_claim(treatment=flagged, title="Flagged claim")
+    miss = make_claim(title="Unassessed claim")
+    client.force_login(editor)
+
+    response = client.get(changelist(), {"flag_fda": Status.NOT_APPROVED})
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [hit]
+    assert miss.title not in response.text
+
+
+def test_it_searches_claims_by_clinic_name(client, editor, jurisdictions):
+    hit = make_claim(clinic=make_clinic(name="Glow Aesthetics"))
+    miss = make_claim()
+    client.force_login(editor)
+
+    response = client.get(changelist(), {"q": "glow"})
+
+    assert list(response.context["cl"].result_list) == [hit]
+    assert miss.title not in response.text
+
+
+def test_it_lists_treatments_with_a_status_column_per_jurisdiction(client, editor, fda, eu):
+    treatment = make_treatment(name="Salmon PDRN serum")
+    make_status(treatment, fda, Status.COSMETIC)
+    client.force_login(editor)
+
+    response = client.get(changelist("treatment"))
+
+    assert response.status_code == 200
+    assert 'class="column-status_fda' in response.text
+    assert flag(Status.COSMETIC) in response.text
+    assert flag(Status.UNKNOWN) in response.text
