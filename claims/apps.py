@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ClaimsConfig(AppConfig):
     name = "claims"
     verbose_name = "Claimwatch"
+
+    def ready(self):
+        from claims import signals  # noqa: F401

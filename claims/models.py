@@ -115,7 +115,7 @@ class Status(models.TextChoices):
             Status.CONDITIONAL: "◐",
             Status.INVESTIGATIONAL: "⚠",
             Status.NOT_APPROVED: "✕",
-            Status.PROHIBITED: "⛔",
+            Status.PROHIBITED: "⊘",
             Status.UNKNOWN: "?",
         }[self]
 
@@ -412,18 +412,25 @@ class ClaimQuerySet(models.QuerySet):
         """Everything a list row or a claim page shows, in a fixed number of queries."""
         return self.select_related(
             "clinic", "treatment__source", "evidence_level", "conference", "presentation"
-        ).prefetch_related(
-            "indications",
-            "treatment__regulatory_statuses__jurisdiction",
-            "status_overrides__jurisdiction",
-        )
+        ).prefetch_related("indications", "treatment__regulatory_statuses", "status_overrides")
 
     def with_status_in(self, jurisdiction, statuses):
         """Claims whose flag in `jurisdiction` is one of `statuses`: the claim's own override
         if it has one, else its treatment's status there, else unknown."""
-        return self.annotate(_flag=self.flag_expression(jurisdiction)).filter(
-            _flag__in=list(statuses)
+        name = f"flag_{jurisdiction.pk}"
+        return self.alias(**{name: self.flag_expression(jurisdiction)}).filter(
+            **{f"{name}__in": list(statuses)}
         )
+
+    def count_by_evidence_and_flag(self, jurisdiction):
+        """{(evidence code, status): number of claims}, for the evidence × approval map."""
+        rows = (
+            self.annotate(flag=self.flag_expression(jurisdiction))
+            .values_list("evidence_level__code", "flag")
+            .annotate(n=models.Count("pk"))
+            .order_by()
+        )
+        return {(code, flag): n for code, flag, n in rows}
 
     @staticmethod
     def flag_expression(jurisdiction):
@@ -473,9 +480,15 @@ class Claim(models.Model):
     last_reviewed_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The text search reads: the claim's words plus the names of what it points to, kept in
+    # step by claims.signals. On PostgreSQL a generated tsvector column over it carries the
+    # GIN index (migration 0003); SQLite searches it with LIKE.
+    search_document = models.TextField(blank=True, editable=False)
 
     objects = ClaimQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[indications])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "search_document"], m2m_fields=[indications]
+    )
 
     class Meta:
         ordering = ["-published_at", "-created_at", "slug"]
@@ -490,11 +503,27 @@ class Claim(models.Model):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        self.search_document = self.build_search_document()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_document"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("claims:detail", args=[self.slug])
 
     def natural_key(self):
         return (self.slug,)
+
+    def build_search_document(self):
+        words = [self.title, self.statement, self.outcome]
+        if self.clinic_id:
+            words.append(self.clinic.name)
+        if self.treatment_id:
+            words += [self.treatment.name, self.treatment.product, self.treatment.source.name]
+        if self.pk:
+            words += [indication.name for indication in self.indications.all()]
+        return "\n".join(word for word in words if word)
 
     def is_published(self):
         return self.state == self.State.PUBLISHED
@@ -535,6 +564,9 @@ class Claim(models.Model):
         self.save()
 
     def retract(self):
+        # Retracted pages stay public, so retracting a draft would publish it.
+        if not self.is_published():
+            raise ValidationError(f"“{self}” is not published, so it cannot be retracted.")
         self.state = self.State.RETRACTED
         self.save()
 

@@ -1,6 +1,10 @@
-from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.core.paginator import Paginator
+from django.db.models import Subquery
+from django.http import Http404, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
+from claims.filters import ClaimFilter
 from claims.models import (
     Claim,
     Clinic,
@@ -10,17 +14,22 @@ from claims.models import (
     Status,
     Treatment,
 )
+from claims.schema_org import claim_review
+
+PAGE_SIZE = 25
 
 
-def rows_with_flags(claims):
+def rows_with_flags(claims, jurisdictions):
     """Pair each claim with its flags, computed from prefetched rows: no query per claim."""
-    jurisdictions = list(Jurisdiction.objects.all())
     return [(claim, claim.flags(jurisdictions)) for claim in claims]
 
 
 def get_public_claim(request, slug):
-    """A claim's page: published and retracted claims for everyone, drafts only for staff."""
-    claim = get_object_or_404(Claim.objects.for_display(), slug=slug)
+    """A claim's page: published and retracted claims for everyone, drafts only for editors."""
+    top_of_scale = EvidenceLevel.objects.order_by("-rank").values("rank")[:1]
+    claim = get_object_or_404(
+        Claim.objects.for_display().annotate(best_rank=Subquery(top_of_scale)), slug=slug
+    )
     if claim.state in (Claim.State.DRAFT, Claim.State.IN_REVIEW) and not (
         request.user.is_authenticated and request.user.has_perm("claims.view_claim")
     ):
@@ -28,27 +37,140 @@ def get_public_claim(request, slug):
     return claim
 
 
+def requested_page(raw_page):
+    """The page number asked for, or (1, notice) when it is not a positive whole number."""
+    if raw_page is None or raw_page == "":
+        return 1, None
+    if raw_page.isdigit() and int(raw_page) >= 1 and len(raw_page) < 10:
+        return int(raw_page), None
+    return 1, "Ignored the page number: it is not a positive whole number."
+
+
+def evidence_map(claim_filter):
+    """The home page's grid: evidence levels (strongest first) against each jurisdiction's
+    statuses, every cell the number of published claims there and a link to them."""
+    levels = list(EvidenceLevel.objects.order_by("-rank"))
+    published = Claim.objects.published()
+    columns = []
+    for jurisdiction in claim_filter.jurisdictions:
+        counts = published.count_by_evidence_and_flag(jurisdiction)
+        statuses = [status for status in Status if any(k[1] == status for k in counts)]
+        columns.append((jurisdiction, statuses, counts))
+    rows = []
+    for level in levels:
+        cells = []
+        for jurisdiction, statuses, counts in columns:
+            for status in statuses:
+                count = counts.get((level.code, status.value), 0)
+                url = claim_filter.url(evidence=[level.code], **{jurisdiction.code: [status]})
+                cells.append((jurisdiction, status, count, url))
+        rows.append((level, cells))
+    return {"columns": [(j, statuses) for j, statuses, _ in columns], "rows": rows}
+
+
 def home(request):
-    latest = Claim.objects.published().for_display()[:12]
-    return render(request, "claims/home.html", {"rows": rows_with_flags(latest)})
+    claim_filter = ClaimFilter()
+    latest = Claim.objects.published().for_display()[:5]
+    return render(
+        request,
+        "claims/home.html",
+        {
+            "rows": rows_with_flags(latest, claim_filter.jurisdictions),
+            "map": evidence_map(claim_filter),
+            "total": Claim.objects.published().count(),
+            "clinic_count": Clinic.objects.filter(claims__state=Claim.State.PUBLISHED)
+            .distinct()
+            .count(),
+        },
+    )
 
 
 def claim_list(request):
-    claims = Claim.objects.published().for_display()
-    return render(request, "claims/claim_list.html", {"rows": rows_with_flags(claims)})
+    claim_filter = ClaimFilter(request.GET, request=request)
+    page_number, page_notice = requested_page(request.GET.get("page"))
+    notices = claim_filter.notices + ([page_notice] if page_notice else [])
+
+    paginator = Paginator(claim_filter.ordered_qs.for_display(), PAGE_SIZE)
+    if page_number > paginator.num_pages:
+        page_number = paginator.num_pages
+        if not notices:
+            return redirect(claim_filter.url(page=page_number))
+        notices.append(f"There are only {paginator.num_pages} pages: showing the last one.")
+
+    canonical_query = claim_filter.canonical_query(page=page_number)
+    if not notices and list(request.GET.lists()) != list(QueryDict(canonical_query).lists()):
+        return redirect(claim_filter.url(page=page_number))
+
+    page = paginator.page(page_number)
+    summary = claim_filter.summary(paginator.count)
+    context = {
+        "filter": claim_filter,
+        "facets": claim_filter.facets(),
+        "chips": claim_filter.chips(),
+        "notices": notices,
+        "summary": summary,
+        "page": page,
+        "page_links": [
+            (number, claim_filter.url(page=number) if number != Paginator.ELLIPSIS else None)
+            for number in paginator.get_elided_page_range(page_number, on_each_side=2)
+        ],
+        "previous_url": claim_filter.url(page=page.previous_page_number())
+        if page.has_previous()
+        else None,
+        "next_url": claim_filter.url(page=page.next_page_number()) if page.has_next() else None,
+        "rows": rows_with_flags(page.object_list, claim_filter.jurisdictions),
+        "canonical_url": request.build_absolute_uri(claim_filter.url(page=page_number)),
+    }
+    return render(request, "claims/claim_list.html", context)
 
 
 def claim_detail(request, slug):
     claim = get_public_claim(request, slug)
-    flags = claim.flags(Jurisdiction.objects.all())
+    jurisdictions = list(Jurisdiction.objects.all())
+    flags = claim.flags(jurisdictions)
+    citations = list(claim.citations.all())
+    list_url = ClaimFilter(jurisdictions=jurisdictions).url
+    treatment, source = claim.treatment, claim.treatment.source
+    page_url = request.build_absolute_uri(claim.get_absolute_url())
     return render(
         request,
         "claims/claim_detail.html",
         {
             "claim": claim,
             "flags": flags,
-            "citations": claim.citations.all(),
+            "citations": citations,
             "show_questions": any(flag.is_warning for flag in flags),
+            "claim_review": claim_review(
+                claim,
+                flags,
+                citations,
+                page_url,
+                request.build_absolute_uri(reverse("claims:evidence")),
+            ),
+            "canonical_url": page_url,
+            "links": {
+                "clinic": list_url(clinic=[claim.clinic.slug]),
+                "country": list_url(country=[claim.clinic.country.code])
+                if claim.clinic.country
+                else None,
+                "treatment": list_url(treatment=[treatment.slug]),
+                "route": list_url(route=[treatment.route]),
+                "source": list_url(source=[source.slug]),
+                "origin": list_url(origin=[source.origin]),
+                "evidence": list_url(evidence=[claim.evidence_level.code])
+                if claim.evidence_level
+                else None,
+                "conference": list_url(conference=[claim.conference.slug])
+                if claim.conference
+                else None,
+                "indications": [
+                    (indication, list_url(indication=[indication.slug]))
+                    for indication in claim.indications.all()
+                ],
+                "flags": [
+                    (flag, list_url(**{flag.jurisdiction.code: [flag.status]})) for flag in flags
+                ],
+            },
         },
     )
 
@@ -56,10 +178,15 @@ def claim_detail(request, slug):
 def entity_page(request, model, slug, claim_filter):
     entity = get_object_or_404(model, slug=slug)
     claims = Claim.objects.published().filter(**{claim_filter: entity}).for_display()
+    jurisdictions = list(Jurisdiction.objects.all())
     return render(
         request,
         "claims/entity_detail.html",
-        {"entity": entity, "kind": model._meta.verbose_name, "rows": rows_with_flags(claims)},
+        {
+            "entity": entity,
+            "kind": model._meta.verbose_name,
+            "rows": rows_with_flags(claims, jurisdictions),
+        },
     )
 
 

@@ -92,18 +92,14 @@ class TestFlags:
         unassessed = make_claim()
 
         def slugs(statuses):
-            return set(
-                Claim.objects.with_status_in(fda, statuses).values_list("slug", flat=True)
-            )
+            return set(Claim.objects.with_status_in(fda, statuses).values_list("slug", flat=True))
 
         assert slugs([Status.COSMETIC]) == {inherited.slug}
         assert slugs([Status.NOT_APPROVED]) == {overridden.slug}
         assert slugs([Status.UNKNOWN]) == {unassessed.slug}
         assert slugs([Status.COSMETIC, Status.UNKNOWN]) == {inherited.slug, unassessed.slug}
 
-    def test_it_lists_flags_without_a_query_per_claim(
-        self, fda, eu, django_assert_max_num_queries
-    ):
+    def test_it_lists_flags_without_a_query_per_claim(self, fda, eu, django_assert_max_num_queries):
         for _ in range(30):
             make_claim()
         jurisdictions = [fda, eu]
@@ -225,3 +221,11 @@ class TestProtect:
         strong = make_evidence_level(rank=50)
         weak = make_evidence_level(rank=10)
         assert list(EvidenceLevel.objects.filter(pk__in=[strong.pk, weak.pk])) == [weak, strong]
+
+
+def test_it_refuses_to_retract_a_draft(db):
+    draft = make_claim(published=False)
+    with pytest.raises(ValidationError, match="not published"):
+        draft.retract()
+    draft.refresh_from_db()
+    assert draft.state == Claim.State.DRAFT

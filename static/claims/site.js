@@ -1,1 +1,86 @@
-// Progressive enhancement only: every page works without this file.
+// Progressive enhancement for the claim list: every page works without this file.
+// With it, changing a filter loads the canonical URL the server gives for it, swaps the
+// results in place and puts that URL in the address bar.
+(function () {
+  "use strict";
+
+  function setUpCopyButtons() {
+    document.querySelectorAll("[data-copy-link]").forEach(function (button) {
+      if (!navigator.clipboard) return;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(window.location.href).then(function () {
+          button.textContent = "Link copied";
+          setTimeout(function () { button.textContent = "Copy link"; }, 2000);
+        });
+      });
+    });
+  }
+
+  function browseRoot() {
+    return document.querySelector("[data-browse]");
+  }
+
+  async function load(url, pushToHistory) {
+    var root = browseRoot();
+    root.setAttribute("aria-busy", "true");
+    var focusedId = document.activeElement ? document.activeElement.id : "";
+    var panel = root.querySelector("[data-collapse-on-small]");
+    var panelWasOpen = panel ? panel.open : true;
+    try {
+      var response = await fetch(url, { headers: { Accept: "text/html" } });
+      var html = await response.text();
+      var page = new DOMParser().parseFromString(html, "text/html");
+      var fresh = page.querySelector("[data-browse]");
+      if (!fresh) throw new Error("The response has no claim list.");
+      var freshPanel = fresh.querySelector("[data-collapse-on-small]");
+      if (freshPanel) freshPanel.open = panelWasOpen;
+      root.replaceWith(fresh);
+      document.title = page.title;
+      var canonical = page.querySelector('link[rel="canonical"]');
+      var current = document.querySelector('link[rel="canonical"]');
+      if (canonical && current) current.href = canonical.href;
+      if (pushToHistory) history.pushState({}, "", response.url);
+      var focusTarget = focusedId && document.getElementById(focusedId);
+      if (focusTarget) focusTarget.focus();
+      setUpCopyButtons();
+    } catch (error) {
+      window.location.href = url;
+    }
+  }
+
+  function isListLink(link) {
+    return link.origin === window.location.origin && link.pathname === window.location.pathname;
+  }
+
+  // On a phone the filters fold away under their summary so the results come first into view.
+  function foldFiltersOnSmallScreens() {
+    if (!window.matchMedia("(max-width: 52rem)").matches) return;
+    document.querySelectorAll("[data-collapse-on-small]").forEach(function (panel) {
+      panel.open = false;
+    });
+  }
+
+  if (browseRoot() && window.fetch && window.history.pushState) {
+    document.addEventListener("change", function (event) {
+      var input = event.target;
+      if (input.closest("#filters") && input.dataset.url) load(input.dataset.url, true);
+    });
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (form.id !== "filters") return;
+      event.preventDefault();
+      var query = new URLSearchParams(new FormData(form)).toString();
+      load(form.action + (query ? "?" + query : ""), true);
+    });
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest("#results a[href]");
+      if (!link || !isListLink(link) || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      event.preventDefault();
+      load(link.href, true);
+    });
+    window.addEventListener("popstate", function () { load(window.location.href, false); });
+  }
+  foldFiltersOnSmallScreens();
+  setUpCopyButtons();
+})();
