@@ -11,6 +11,7 @@ from claims.models import (
     EvidenceLevel,
     ExosomeSource,
     Jurisdiction,
+    RegulatoryStatus,
     Status,
     Treatment,
 )
@@ -207,8 +208,28 @@ def evidence_scale(request):
 
 
 def regulatory(request):
+    """What each status means, and for each jurisdiction which statuses we have recorded,
+    for how many treatments, on which sources."""
+    records = RegulatoryStatus.objects.order_by("jurisdiction", "status", "source_url")
+    by_jurisdiction = {}
+    rows = records.values_list(
+        "jurisdiction_id", "status", "source_url", "treatment__slug", "treatment__name"
+    )
+    for jurisdiction_id, status, source_url, treatment_slug, treatment_name in rows:
+        entry = by_jurisdiction.setdefault(jurisdiction_id, {}).setdefault(
+            Status(status), {"treatments": [], "sources": []}
+        )
+        entry["treatments"].append(
+            (treatment_name, reverse("claims:treatment", args=[treatment_slug]))
+        )
+        if source_url and source_url not in entry["sources"]:
+            entry["sources"].append(source_url)
+    jurisdictions = [
+        (jurisdiction, by_jurisdiction.get(jurisdiction.pk, {}))
+        for jurisdiction in Jurisdiction.objects.all()
+    ]
     return render(
         request,
         "claims/regulatory.html",
-        {"statuses": list(Status), "jurisdictions": Jurisdiction.objects.all()},
+        {"statuses": list(Status), "jurisdictions": jurisdictions},
     )

@@ -103,3 +103,31 @@ def test_it_keeps_retracted_claims_out_of_published(claim):
     claim.retract()
     assert not Claim.objects.published().filter(pk=claim.pk).exists()
     assert Claim.objects.public().filter(pk=claim.pk).exists()
+
+
+def test_it_lists_each_jurisdictions_recorded_statuses_with_sources(client, claim):
+    response = client.get(reverse("claims:regulatory"))
+
+    assert response.status_code == 200
+    assert "FDA — Food and Drug Administration" in response.text
+    assert claim.treatment.get_absolute_url() in response.text
+    assert "https://example.org/regulator" in response.text
+
+
+def test_it_publishes_claim_review_json_ld_escaped(client, claim):
+    claim.statement = "Cures all </script><script>alert(1)</script>"
+    claim.save()
+
+    response = client.get(claim.get_absolute_url())
+
+    assert '<script type="application/ld+json">' in response.text
+    assert "</script><script>alert(1)" not in response.text
+    assert "\\u003C/script\\u003E" in response.text
+
+
+def test_it_links_claim_attributes_to_the_filtered_list(client, claim):
+    response = client.get(claim.get_absolute_url())
+
+    assert f'href="/claims/?treatment={claim.treatment.slug}"' in response.text
+    assert f'href="/claims/?clinic={claim.clinic.slug}"' in response.text
+    assert 'href="/claims/?fda=not-approved"' in response.text
