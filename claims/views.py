@@ -176,31 +176,63 @@ def claim_detail(request, slug):
     )
 
 
-def entity_page(request, model, slug, claim_filter):
-    entity = get_object_or_404(model, slug=slug)
-    claims = Claim.objects.published().filter(**{claim_filter: entity}).for_display()
+def entity_page(request, entity, param, facts, statuses=()):
+    """An entity, its facts, and its newest published claims with a link to all of them
+    in the filtered list (the same ClaimFilter, so the count matches the list's)."""
     jurisdictions = list(Jurisdiction.objects.all())
+    claim_filter = ClaimFilter(QueryDict(f"{param}={entity.slug}"), jurisdictions=jurisdictions)
+    claims = claim_filter.ordered_qs.for_display()
+    total = claims.count()
     return render(
         request,
         "claims/entity_detail.html",
         {
             "entity": entity,
-            "kind": model._meta.verbose_name,
-            "rows": rows_with_flags(claims, jurisdictions),
+            "kind": entity._meta.verbose_name,
+            "facts": facts,
+            "statuses": statuses,
+            "total": total,
+            "rows": rows_with_flags(claims[:PAGE_SIZE], jurisdictions),
+            "list_url": claim_filter.url(),
+            "canonical_url": request.build_absolute_uri(entity.get_absolute_url()),
         },
     )
 
 
 def clinic_detail(request, slug):
-    return entity_page(request, Clinic, slug, "clinic")
+    clinic = get_object_or_404(Clinic, slug=slug)
+    facts = [
+        ("Kind", clinic.get_kind_display(), None),
+        ("City", clinic.city or "Not known", None),
+        ("Country", clinic.country.name if clinic.country else "Not known", None),
+    ]
+    if clinic.website:
+        facts.append(("Website", clinic.website, clinic.website))
+    return entity_page(request, clinic, "clinic", facts)
 
 
 def treatment_detail(request, slug):
-    return entity_page(request, Treatment, slug, "treatment")
+    treatment = get_object_or_404(Treatment.objects.select_related("source"), slug=slug)
+    facts = [
+        ("Route", treatment.get_route_display(), None),
+        ("Exosome source", treatment.source.name, treatment.source.get_absolute_url()),
+        ("Origin", treatment.source.get_origin_display(), None),
+    ]
+    if treatment.combined_procedure:
+        facts.append(("Combined with", treatment.combined_procedure, None))
+    if treatment.product:
+        facts.append(("Product or brand", treatment.product, None))
+    statuses = treatment.regulatory_statuses.select_related("jurisdiction")
+    return entity_page(request, treatment, "treatment", facts, statuses)
 
 
 def source_detail(request, slug):
-    return entity_page(request, ExosomeSource, slug, "treatment__source")
+    source = get_object_or_404(ExosomeSource, slug=slug)
+    facts = [
+        ("Category", source.get_category_display(), None),
+        ("Origin", source.get_origin_display(), None),
+    ]
+    return entity_page(request, source, "source", facts)
 
 
 def evidence_scale(request):
