@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint migrate seed collectstatic
+.PHONY: run test install install-dev lint migrate seed collectstatic backup restore bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,15 @@ seed: migrate
 run: seed
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# A restorable dump of the database named by DATABASE_URL (see `manage.py backup`).
+backup: install
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py backup
+
+# Loads a dump into a migrated, empty database: `make restore FILE=backups/claimwatch-….json`.
+restore: migrate
+	@test -n "$(FILE)" || { echo "Usage: make restore FILE=backups/claimwatch-YYYYmmdd-HHMMSS.json"; exit 2; }
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py restore "$(FILE)"
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -40,3 +49,10 @@ test: lint
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	DEBUG=0 SECRET_KEY=collectstatic-only $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DEBUG=0 SECRET_KEY=test-only-not-secret $(BIN)/pytest $(PYTEST_ARGS)
+
+# Claimwatch against Datasette and a trivial view at 10k and 100k claims (~20 min): needs
+# PostgreSQL on 127.0.0.1:5432 and Redis (started if absent); installs wrk with apt-get if
+# missing. Writes bench/results/<date>.md. BENCH_ARGS="--sizes 1000 --duration 3" for a try.
+bench: install-dev
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

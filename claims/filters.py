@@ -9,6 +9,7 @@ canonical query string (parameters in `ClaimFilter.param_order()`, values de-dup
 sorted, defaults and empties dropped).
 """
 
+import re
 from dataclasses import dataclass, field
 
 import django_filters
@@ -46,6 +47,9 @@ from claims.models import (
 )
 
 MAX_QUERY_LENGTH = 200
+# Control characters mean nothing in a search or a slug, and the feed's XML and PostgreSQL (NUL)
+# refuse them: a search reads them as spaces, a filter value drops them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_VALUES_PER_PARAM = 50
 
 
@@ -188,7 +192,9 @@ def _indication_filter(queryset, name, values):
 def _search_parts(text):
     from django.contrib.postgres.search import SearchQuery, SearchVectorField
 
-    vector = RawSQL('"claims_claim"."search_vector"', [], output_field=SearchVectorField())
+    # Unqualified: only claims_claim has this column, and a query that nests the filtered
+    # claims as a subquery (the feed's) renames claims_claim to U0.
+    vector = RawSQL('"search_vector"', [], output_field=SearchVectorField())
     return vector, SearchQuery(text, config="english", search_type="websearch")
 
 
@@ -220,16 +226,25 @@ def rank_by_relevance(queryset, text):
 
 
 class ClaimFilter(django_filters.FilterSet):
+    # distinct=False: each of these paths follows foreign keys, one row per claim, and a
+    # SELECT DISTINCT over every claim column (texts included) costs more than the whole
+    # page otherwise. Indications, the one many-to-many, filter through EXISTS.
     q = django_filters.CharFilter(method="filter_search", label="Search")
-    clinic = django_filters.MultipleChoiceFilter(field_name="clinic__slug")
-    country = django_filters.MultipleChoiceFilter(field_name="clinic__country")
-    treatment = django_filters.MultipleChoiceFilter(field_name="treatment__slug")
-    route = django_filters.MultipleChoiceFilter(field_name="treatment__route")
-    origin = django_filters.MultipleChoiceFilter(field_name="treatment__source__origin")
-    source = django_filters.MultipleChoiceFilter(field_name="treatment__source__slug")
+    clinic = django_filters.MultipleChoiceFilter(field_name="clinic__slug", distinct=False)
+    country = django_filters.MultipleChoiceFilter(field_name="clinic__country", distinct=False)
+    treatment = django_filters.MultipleChoiceFilter(field_name="treatment__slug", distinct=False)
+    route = django_filters.MultipleChoiceFilter(field_name="treatment__route", distinct=False)
+    origin = django_filters.MultipleChoiceFilter(
+        field_name="treatment__source__origin", distinct=False
+    )
+    source = django_filters.MultipleChoiceFilter(
+        field_name="treatment__source__slug", distinct=False
+    )
     indication = django_filters.MultipleChoiceFilter(method="filter_indication")
-    evidence = django_filters.MultipleChoiceFilter(field_name="evidence_level__code")
-    conference = django_filters.MultipleChoiceFilter(field_name="conference__slug")
+    evidence = django_filters.MultipleChoiceFilter(
+        field_name="evidence_level__code", distinct=False
+    )
+    conference = django_filters.MultipleChoiceFilter(field_name="conference__slug", distinct=False)
 
     class Meta:
         model = Claim
@@ -283,14 +298,15 @@ class ClaimFilter(django_filters.FilterSet):
 
     def _clean_state(self, data):
         state = {}
-        text = " ".join(" ".join(data.getlist("q")).split())
+        text = " ".join(CONTROL_CHARACTERS.sub(" ", " ".join(data.getlist("q"))).split())
         if len(text) > MAX_QUERY_LENGTH:
             text = text[:MAX_QUERY_LENGTH].rstrip()
             self.notices.append(f"The search was cut to its first {MAX_QUERY_LENGTH} characters.")
         if text:
             state["q"] = [text]
         for param, label, lookup, *_ in self.facet_specs():
-            requested = sorted({v.strip() for v in data.getlist(param) if v.strip()})
+            cleaned = {CONTROL_CHARACTERS.sub("", v).strip() for v in data.getlist(param)}
+            requested = sorted(cleaned - {""})
             if not requested:
                 continue
             if len(requested) > MAX_VALUES_PER_PARAM:
@@ -420,13 +436,14 @@ class ClaimFilter(django_filters.FilterSet):
         jurisdictions = {j.code: j for j in self.jurisdictions}
         parts = []
         for param, _label, _lookup, group_path, label_path, _phrase in self.facet_specs():
+            queryset = self._apply(self.queryset, exclude=param)
             if param in jurisdictions:
-                value = Claim.objects.flag_expression(jurisdictions[param])
+                queryset = queryset.with_flag(jurisdictions[param], "facet_flag", select=True)
+                value = F("facet_flag")
             else:
                 value = F(group_path)
             parts.append(
-                self._apply(self.queryset, exclude=param)
-                .annotate(
+                queryset.annotate(
                     facet_param=Value(param, output_field=CharField()),
                     facet_value=Cast(value, output_field=CharField()),
                     facet_label=Cast(F(label_path), output_field=CharField())

@@ -5,16 +5,21 @@ and ALLOWED_HOSTS. See the README's configuration table for every variable.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from config.db_router import replica_databases
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def env_str(name, default=""):
-    return os.environ.get(name, default)
+    # An empty variable means "not set": `DATABASE_URL= make run` still gets SQLite.
+    return os.environ.get(name) or default
 
 
 def env_bool(name, default=False):
@@ -60,15 +65,22 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "django_filters",
     "django_countries",
     "simple_history",
+    "import_export",
+    "csp",
+    "axes",
     "claims",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "claims.middleware.PermissionsPolicyMiddleware",
+    "claims.middleware.QueryStringLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -76,6 +88,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "claims.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -104,15 +119,44 @@ DATABASES = {
         conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
     )
 }
+# Read replicas (docs/deploy.md): public reads go to `replica_1` … `replica_n`, writes and the
+# signed-in person's own rows to the primary (config/db_router.py).
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
+DATABASES.update(
+    replica_databases(
+        DATABASE_REPLICA_URLS,
+        conn_max_age=env_int("CONN_MAX_AGE", 0),
+        conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
+    )
+)
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+# PostgreSQL session settings for every connection. JIT compilation adds seconds to the list's
+# facet queries and saves nothing at this size; random_page_cost 1.1 tells the planner the data
+# is in RAM or on SSD, so it reads the covering indexes (docs/deploy.md). Empty: the server's.
+POSTGRES_OPTIONS = env_str("POSTGRES_OPTIONS", "-c jit=off -c random_page_cost=1.1")
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql" and POSTGRES_OPTIONS:
+        _database.setdefault("OPTIONS", {})["options"] = POSTGRES_OPTIONS
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    # A Redis that is down or slow costs at most a second, then the site serves from the
+    # database until it is back (claims/cache.py).
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "claims.cache.DegradingRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Whole anonymous pages are cached this long (0: off) and browsers and CDNs may keep them for
+# PAGE_MAX_AGE seconds; an editor's change invalidates the first at once (claims/cache.py).
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 300)
+PAGE_MAX_AGE = env_int("PAGE_MAX_AGE", 60)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -120,6 +164,82 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Security: see the README's "Security" section ---------------------------------------
+
+# HTTPS. With DEBUG off the site is HTTPS-only unless told otherwise: plain HTTP is redirected,
+# browsers are told to keep to HTTPS for a year (HSTS) and cookies only travel over HTTPS.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+if env_bool("SECURE_PROXY_SSL_HEADER"):
+    # Behind a proxy that terminates TLS and sets X-Forwarded-Proto on every request (never
+    # passing on the client's own): without it every request looks like plain HTTP.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    # Joining the browsers' preload list is a promise that is slow to take back, so it is
+    # opt-in, and `check --deploy` is not to nag until the operator makes it.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# Response headers. django-csp writes the Content-Security-Policy: scripts, styles and
+# everything else from this site only, no inline code, no plugins, never in a frame.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Browser features the site never uses, off for it and anything it might embed
+# (claims.middleware.PermissionsPolicyMiddleware).
+PERMISSIONS_POLICY = [
+    "accelerometer",
+    "camera",
+    "geolocation",
+    "gyroscope",
+    "magnetometer",
+    "microphone",
+    "payment",
+    "usb",
+]
+
+# Requests. Query strings longer than this are answered 414: it is far longer than any link
+# the site makes, and it bounds what a search or a filter has to parse. Bodies are bounded by
+# Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) and DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000).
+MAX_QUERY_STRING_LENGTH = 4096
+
+# The admin: at ADMIN_URL, staff only, sessions that expire, and django-axes locking a
+# username out from an address after repeated failed logins.
+ADMIN_URL = env_str("ADMIN_URL", "admin/").strip("/") + "/"
+if ADMIN_URL == "/":
+    raise ImproperlyConfigured("ADMIN_URL must be a path such as admin/ or editors-7f3a/.")
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "claims.middleware.client_ip"
+# How many reverse proxies in front of the site append to X-Forwarded-For; 0 trusts only the
+# connection's own address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
