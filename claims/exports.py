@@ -1,0 +1,130 @@
+"""Every matching claim as a CSV or JSON download, streamed: rows are read from the database a
+chunk at a time and written out as they come, so memory stays flat however many claims match."""
+
+import csv
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from claims.api import annotated_flags, claim_data, claims_as_data, read_only
+from claims.filters import ClaimFilter
+
+# Claims read per database round trip; each chunk prefetches its indications and citations
+# in two more queries.
+CHUNK_SIZE = 2000
+FILENAME_SUMMARY_LENGTH = 80
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FLAG_COLUMNS = ("status", "overridden")
+
+
+def neutralise(cell):
+    return f"'{cell}" if cell.startswith(FORMULA_TRIGGERS) else cell
+
+
+def csv_header(jurisdictions):
+    flag_columns = [f"{j.code}_{suffix}" for j in jurisdictions for suffix in FLAG_COLUMNS]
+    return [
+        "slug",
+        "url",
+        "title",
+        "statement",
+        "clinic",
+        "country",
+        "treatment",
+        "route",
+        "source",
+        "origin",
+        "indications",
+        "evidence_level",
+        *flag_columns,
+        "citation_urls",
+        "published_at",
+        "updated_at",
+    ]
+
+
+def csv_row(data, jurisdictions):
+    """A claim's JSON shape, flattened: names for what has one, ';'-separated lists."""
+    flags = [data["flags"][j.code] for j in jurisdictions]
+    row = [
+        data["slug"],
+        data["url"],
+        data["title"],
+        data["statement"],
+        data["clinic"]["name"],
+        data["country"] or "",
+        data["treatment"]["name"],
+        data["route"],
+        data["source"]["name"],
+        data["origin"],
+        "; ".join(indication["name"] for indication in data["indications"]),
+        data["evidence_level"]["name"] if data["evidence_level"] else "",
+        *(value for flag in flags for value in (flag["status"], yes_no(flag["overridden"]))),
+        "; ".join(data["citation_urls"]),
+        data["published_at"].isoformat() if data["published_at"] else "",
+        data["updated_at"].isoformat(),
+    ]
+    return [neutralise(cell) for cell in row]
+
+
+def yes_no(value):
+    return "yes" if value else "no"
+
+
+class Echo:
+    """A file-like object whose write() returns the line, for csv.writer to stream through."""
+
+    def write(self, value):
+        return value
+
+
+def csv_lines(records, jurisdictions):
+    writer = csv.writer(Echo())
+    # The byte order mark tells spreadsheet programs the file is UTF-8.
+    yield "\ufeff" + writer.writerow(csv_header(jurisdictions))
+    for data in records:
+        yield writer.writerow(csv_row(data, jurisdictions))
+
+
+def json_lines(records, jurisdictions):
+    yield "["
+    separator = "\n"
+    for data in records:
+        yield separator + json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
+        separator = ",\n"
+    yield "\n]\n"
+
+
+def filename(claim_filter, extension):
+    """e.g. claimwatch-3-claims-intradermal-injection-2026-12-01.csv"""
+    summary = slugify(claim_filter.summary(claim_filter.qs.count()))
+    if len(summary) > FILENAME_SUMMARY_LENGTH:
+        summary = summary[:FILENAME_SUMMARY_LENGTH].rsplit("-", 1)[0]
+    return f"claimwatch-{summary}-{timezone.localdate().isoformat()}.{extension}"
+
+
+def export(request, extension, content_type, lines):
+    claim_filter = ClaimFilter(request.GET, request=request)
+    jurisdictions = claim_filter.jurisdictions
+    claims = claims_as_data(claim_filter.ordered_qs, jurisdictions).iterator(CHUNK_SIZE)
+    records = (
+        claim_data(claim, annotated_flags(claim, jurisdictions), request.build_absolute_uri)
+        for claim in claims
+    )
+    response = StreamingHttpResponse(lines(records, jurisdictions), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename(claim_filter, extension)}"'
+    return response
+
+
+@read_only
+def claims_csv(request):
+    return export(request, "csv", "text/csv; charset=utf-8", csv_lines)
+
+
+@read_only
+def claims_json(request):
+    return export(request, "json", "application/json", json_lines)

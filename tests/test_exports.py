@@ -1,0 +1,218 @@
+"""CSV and JSON downloads: the same claims as the list page, all of them, streamed, and safe to
+open in a spreadsheet."""
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from claims.models import Route, Status
+from tests import test_filters
+from tests.conftest import make_claim, make_clinic, make_evidence_level, make_status, make_treatment
+
+pytestmark = pytest.mark.django_db
+
+catalogue = test_filters.catalogue  # six claims over routes, origins, flags and countries
+
+# The jurisdictions, a count for the filename, then per 2,000 claims: the claims, their
+# indications, their citations.
+EXPORT_QUERIES = 5
+
+QUERIES = [
+    "",
+    "country=GB",
+    "country=GB&route=intradermal-injection",
+    "origin=human&evidence=rct",
+    "indication=scars&indication=wrinkles",
+    "fda=not-approved",
+    "eu=prohibited&fda=not-approved",
+    "q=clinic",
+    "country=PH&sort=clinic",
+    "clinic=nowhere",
+]
+
+
+def url(name, query=""):
+    return f"{reverse(name)}?{query}" if query else reverse(name)
+
+
+def html_results(client, query):
+    response = client.get(url("claims:list", query), follow=True)
+    assert response.status_code == 200
+    count = int(re.search(r'class="results__summary"[^>]*>(\d+) claim', response.text).group(1))
+    slugs = re.findall(r'class="claim-card__title"><a href="/claims/([^/]+)/"', response.text)
+    return count, slugs
+
+
+def streamed(response):
+    assert response.streaming is True
+    return b"".join(response.streaming_content).decode("utf-8")
+
+
+def csv_rows(client, query=""):
+    text = streamed(client.get(url("claims:export-csv", query)))
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+
+
+def json_records(client, query=""):
+    return json.loads(streamed(client.get(url("claims:export-json", query))))
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_it_returns_the_same_claims_in_every_format(client, catalogue, query):
+    count, html_slugs = html_results(client, query)
+    api = client.get(url("claims:api-claims", query)).json()
+
+    assert [row["slug"] for row in csv_rows(client, query)] == html_slugs
+    assert [record["slug"] for record in json_records(client, query)] == html_slugs
+    assert [record["slug"] for record in api["results"]] == html_slugs
+    assert api["count"] == count == len(html_slugs)
+    assert catalogue["draft"].slug not in html_slugs
+
+
+def test_it_exports_every_matching_claim_not_one_page(client, jurisdictions):
+    clinic, treatment, level = make_clinic(), make_treatment(), make_evidence_level()
+    for _ in range(30):
+        make_claim(clinic=clinic, treatment=treatment, evidence_level=level)
+
+    assert client.get(url("claims:api-claims")).json()["count"] == 30
+    assert len(client.get(url("claims:api-claims")).json()["results"]) == 25
+    assert len(csv_rows(client)) == 30
+    assert len(json_records(client)) == 30
+
+
+@pytest.mark.parametrize("name", ["claims:export-csv", "claims:export-json"])
+def test_it_streams_a_large_export_in_a_fixed_number_of_queries(
+    client, jurisdictions, django_assert_max_num_queries, name
+):
+    clinic, level = make_clinic(), make_evidence_level()
+    treatments = [make_treatment(route=route) for route in Route]
+    for treatment in treatments:
+        make_status(treatment, jurisdictions[0], Status.NOT_APPROVED)
+    for i in range(300):
+        make_claim(clinic=clinic, treatment=treatments[i % len(treatments)], evidence_level=level)
+
+    with django_assert_max_num_queries(EXPORT_QUERIES):
+        response = client.get(url(name, "fda=not-approved&fda=unknown"))
+        text = streamed(response)
+
+    assert text.count("/claims/claim-") == 300
+
+
+def test_it_names_the_file_after_the_filters_and_the_date(client, catalogue):
+    response = client.get(url("claims:export-csv", "country=GB&route=intradermal-injection"))
+
+    today = timezone.localdate().isoformat()
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="claimwatch-1-claim-in-united-kingdom-intradermal-injection-'
+        f'{today}.csv"'
+    )
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def test_it_bounds_the_filename_however_many_filters(client, catalogue):
+    query = "&".join(f"clinic={c}" for c in ["london", "manila"]) + "&indication=scars"
+    query += "&indication=wrinkles&origin=human&origin=plant&fda=not-approved&fda=cosmetic"
+
+    response = client.get(url("claims:export-json", query))
+
+    filename = re.search(r'filename="(.+)"', response["Content-Disposition"]).group(1)
+    assert filename.startswith("claimwatch-")
+    assert filename.endswith(f"-{timezone.localdate().isoformat()}.json")
+    assert len(filename) <= len("claimwatch--YYYY-MM-DD.json") + 80
+
+
+def test_it_exports_each_jurisdictions_flag_and_whether_it_is_overridden(client, catalogue):
+    rows = {row["slug"]: row for row in csv_rows(client)}
+
+    overridden = rows[catalogue["rose-ph"].slug]
+    assert (overridden["fda_status"], overridden["fda_overridden"]) == ("not-approved", "yes")
+    assert (overridden["eu_status"], overridden["eu_overridden"]) == ("cosmetic", "no")
+    inherited = rows[catalogue["rose-gb"].slug]
+    assert (inherited["fda_status"], inherited["fda_overridden"]) == ("cosmetic", "no")
+
+
+def test_it_exports_the_documented_columns(client, catalogue):
+    rows = csv_rows(client, "indication=scars&route=intradermal-injection")
+    claim = catalogue["inject-gb"]
+
+    assert list(rows[0]) == [
+        "slug",
+        "url",
+        "title",
+        "statement",
+        "clinic",
+        "country",
+        "treatment",
+        "route",
+        "source",
+        "origin",
+        "indications",
+        "evidence_level",
+        "fda_status",
+        "fda_overridden",
+        "eu_status",
+        "eu_overridden",
+        "citation_urls",
+        "published_at",
+        "updated_at",
+    ]
+    assert rows[0]["url"] == f"http://testserver{claim.get_absolute_url()}"
+    assert rows[0]["clinic"] == "London clinic"
+    assert rows[0]["indications"] == "Scars"
+    assert rows[0]["evidence_level"] == "Case series"
+    assert rows[0]["citation_urls"] == claim.citations.get().url
+    assert rows[0]["published_at"] == claim.published_at.isoformat()
+
+
+@pytest.mark.parametrize(
+    "title",
+    ['=HYPERLINK("https://evil.example","Click")', "+1", "-2", "@SUM(A1:A9)", "\tx", "\rx"],
+)
+def test_it_neutralises_cells_a_spreadsheet_would_run_as_formulas(client, jurisdictions, title):
+    claim = make_claim(title=title, statement="=1+1")
+
+    row = csv_rows(client)[0]
+
+    assert row["title"] == f"'{title}"
+    assert row["statement"] == "'=1+1"
+    # The JSON keeps the text as it is: only spreadsheets need the apostrophe.
+    assert json_records(client)[0]["title"] == claim.title
+
+
+def test_it_leaves_ordinary_cells_alone(client, jurisdictions):
+    make_claim(title="Exosomes – a 30% improvement?", statement="Said on stage, 2026.")
+
+    row = csv_rows(client)[0]
+
+    assert row["title"] == "Exosomes – a 30% improvement?"
+    assert row["statement"] == "Said on stage, 2026."
+
+
+def test_it_allows_any_origin_to_read_exports(client, catalogue):
+    for name in ["claims:export-csv", "claims:export-json"]:
+        assert client.get(url(name))["Access-Control-Allow-Origin"] == "*"
+
+
+def test_it_links_the_downloads_and_the_feed_from_the_list_page(client, catalogue):
+    response = client.get(url("claims:list", "country=GB&route=intradermal-injection"))
+
+    query = "country=GB&amp;route=intradermal-injection"
+    assert "Download this claim as" in response.text
+    assert f'href="/claims.csv?{query}"' in response.text
+    assert f'href="/claims.json?{query}"' in response.text
+    assert (
+        f'<link rel="alternate" type="application/atom+xml" title="Claimwatch: 1 claim · in '
+        f'United Kingdom · intradermal injection" href="/claims/feed/?{query}">' in response.text
+    )
+
+
+def test_it_counts_the_claims_in_the_download_link(client, catalogue):
+    response = client.get(url("claims:list", "country=GB"))
+
+    assert 'Download these 3 claims as <a href="/claims.csv?country=GB"' in response.text
