@@ -1,16 +1,33 @@
 """The editors' admin. It mirrors the public claim filters, shows one flag column per
 jurisdiction (built from the Jurisdiction table, never from code), and keeps history with diffs
-and revert on every curated model through simple_history."""
+and revert on every curated model through simple_history.
+
+The workflow: editors (the Editors group) create and edit claims and submit them for review;
+publishers (the Publishers group, holding `claims.publish_claim`) publish, retract and send back.
+A claim's state is never a form field: it moves only through Claim.move_to(), from the
+changelist's actions or the change form's workflow buttons, each offered to, and accepted from,
+only those whose permissions allow it. Claims, their citations, clinics, treatments and
+regulatory statuses import and export as CSV or XLSX (claims.resources)."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
+from claims.history import workflow_log
 from claims.models import (
     Citation,
     Claim,
@@ -26,6 +43,14 @@ from claims.models import (
     Status,
     Treatment,
 )
+from claims.resources import (
+    CitationResource,
+    ClaimExportResource,
+    ClaimResource,
+    ClinicResource,
+    RegulatoryStatusResource,
+    TreatmentResource,
+)
 
 NEEDS_A_CITATION = "A published claim needs at least one citation."
 
@@ -34,10 +59,108 @@ NEEDS_A_CITATION = "A published claim needs at least one citation."
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
+class ReadableDiffs(HistoricalRecordContextHelper):
+    """History diffs show a choice's label (“Not approved”), not the value stored for it."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if field.choices and not isinstance(value, list):
+            return dict(field.flatchoices).get(value, value)
+        return super().prepare_delta_change_value(change, value)
+
+
 class CuratedAdmin(SimpleHistoryAdmin):
     """History with field diffs and revert, for every curated model."""
 
     formfield_overrides = URL_FIELDS
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableDiffs(self.model, historical_record)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Citations and overrides go with their claim. Their own admin pages are read-only
+        # (EditedInTheirClaim), which is no reason to refuse deleting the claim; their model
+        # permission still decides.
+        for model in (Citation, ClaimStatusOverride):
+            opts = model._meta
+            if request.user.has_perm(f"{opts.app_label}.{get_permission_codename('delete', opts)}"):
+                perms_needed.discard(opts.verbose_name)
+        # Django also asks for permission to delete what is protected, which is never deleted:
+        # a published claim would hide the real reason (the claim relies on this row).
+        if protected:
+            perms_needed = set()
+        return deleted, counts, perms_needed, protected
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple_history lets anyone who may *view* the history post its revert form, and
+        # only hides the button from them: reverting is changing.
+        if request.method == "POST":
+            obj = self.get_object(request, unquote(object_id))
+            if not self.has_change_permission(request, obj):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class BulkAdmin(ImportExportMixin):
+    """Import (with its dry-run preview) and export, as CSV or XLSX. Importing takes the
+    permissions to add and to change; exporting, to view. An import writes nothing unless
+    every row is valid: import-export rolls back on errors, and here on invalid rows too."""
+
+    formats = [CSV, XLSX]
+
+    def has_import_permission(self, request):
+        # The model's permissions, not the admin's: citations import, though their own admin
+        # pages are read-only.
+        opts = self.opts
+        return all(
+            request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+            for action in ("add", "change")
+        )
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+    def get_import_data_kwargs(self, **kwargs):
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def process_result(self, result, request):
+        # The confirmed import runs again on the stored file; should the data have changed
+        # since its preview (a clinic deleted meanwhile), it was rolled back: say so.
+        if result.has_errors() or result.has_validation_errors():
+            self.message_user(
+                request,
+                "Nothing was imported: the data changed since the preview, and some rows are "
+                "no longer valid. Import the file again to see why.",
+                level=messages.ERROR,
+            )
+            info = self.get_model_info()
+            return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*info)))
+        return super().process_result(result, request)
+
+
+class RecheckFilter(admin.SimpleListFilter):
+    """Statuses (or treatments with a status) nobody has re-checked for over 12 months."""
+
+    title = "re-check"
+    parameter_name = "recheck"
+
+    def lookups(self, request, model_admin):
+        return [("due", "Not re-checked in 12 months")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "due":
+            return queryset.due_for_recheck()
+        return None
+
+
+@admin.display(description="Checked on", ordering="checked_on")
+def checked(record):
+    """When the source was last checked, with a warning once that is over 12 months ago."""
+    day = date_format(record.checked_on)
+    if record.is_due_for_recheck():
+        return format_html("<strong>⚠ {}: not re-checked in 12 months</strong>", day)
+    return day
 
 
 def jurisdictions_for(request):
@@ -110,7 +233,8 @@ class PresentationAdmin(CuratedAdmin):
 
 
 @admin.register(Clinic)
-class ClinicAdmin(CuratedAdmin):
+class ClinicAdmin(BulkAdmin, CuratedAdmin):
+    resource_classes = [ClinicResource]
     list_display = ["name", "kind", "city", "country"]
     list_filter = ["kind", ("country", CountryFilter)]
     search_fields = ["name", "city"]
@@ -140,8 +264,9 @@ class RegulatoryStatusInline(admin.StackedInline):
 
 
 @admin.register(Treatment)
-class TreatmentAdmin(CuratedAdmin):
-    list_filter = ["route", "source__origin", "source"]
+class TreatmentAdmin(BulkAdmin, CuratedAdmin):
+    resource_classes = [TreatmentResource]
+    list_filter = ["route", "source__origin", "source", RecheckFilter]
     list_select_related = ["source"]
     search_fields = ["name", "product", "combined_procedure", "source__name"]
     autocomplete_fields = ["source"]
@@ -162,6 +287,8 @@ class TreatmentAdmin(CuratedAdmin):
         def column(treatment):
             for record in treatment.regulatory_statuses.all():
                 if record.jurisdiction_id == jurisdiction.pk:
+                    if record.is_due_for_recheck():
+                        return f"{describe(record.status_choice)} ⚠ re-check"
                     return describe(record.status_choice)
             return describe(Status.UNKNOWN)
 
@@ -186,9 +313,10 @@ class JurisdictionAdmin(CuratedAdmin):
 
 
 @admin.register(RegulatoryStatus)
-class RegulatoryStatusAdmin(CuratedAdmin):
-    list_display = ["treatment", "jurisdiction", "status", "checked_on"]
-    list_filter = ["jurisdiction", "status"]
+class RegulatoryStatusAdmin(BulkAdmin, CuratedAdmin):
+    resource_classes = [RegulatoryStatusResource]
+    list_display = ["treatment", "jurisdiction", "status", checked]
+    list_filter = ["jurisdiction", "status", RecheckFilter]
     list_select_related = ["treatment", "jurisdiction"]
     search_fields = ["treatment__name", "explanation"]
     autocomplete_fields = ["treatment", "jurisdiction"]
@@ -232,25 +360,46 @@ class ClaimStatusOverrideInline(admin.StackedInline):
 class ClaimAdminForm(forms.ModelForm):
     """The claim change form; ClaimAdmin supplies the model and fields from its fieldsets."""
 
+    note = forms.CharField(
+        max_length=100,
+        required=False,
+        label="Note for the history",
+        help_text="Why you make this change, or send back or retract the claim. A retraction's "
+        "note is shown to readers.",
+    )
+
     def clean(self):
         cleaned_data = super().clean()
-        if cleaned_data.get("state") != Claim.State.PUBLISHED:
-            return cleaned_data
-        if cleaned_data.get("presentation") and not cleaned_data.get("conference"):
+        if (
+            self.instance.state == Claim.State.PUBLISHED
+            and cleaned_data.get("presentation")
+            and not cleaned_data.get("conference")
+        ):
             self.add_error(
                 "conference", "A claim made in a presentation needs that presentation's conference."
             )
-        # With the citations inline on the page, its formset judges them. Without it (reverting
-        # to a historical version, or an editor who cannot see citations), the saved ones count.
-        citations_submitted = "citations-TOTAL_FORMS" in self.data  # the inline's management form
-        if not citations_submitted and not (self.instance.pk and self.instance.citations.exists()):
-            raise ValidationError(NEEDS_A_CITATION)
         return cleaned_data
 
 
+# The change form's workflow buttons: the POST name of each, where it moves the claim, its label.
+WORKFLOW_BUTTONS = {
+    "_submit_for_review": (Claim.State.IN_REVIEW, "Save and submit for review"),
+    "_send_back": (Claim.State.DRAFT, "Save and send back to draft"),
+    "_publish": (Claim.State.PUBLISHED, "Save and publish"),
+    "_retract": (Claim.State.RETRACTED, "Save and retract"),
+}
+MOVED = {
+    Claim.State.IN_REVIEW: ("Submitted %d claim for review.", "Submitted %d claims for review."),
+    Claim.State.DRAFT: ("Sent %d claim back to draft.", "Sent %d claims back to draft."),
+    Claim.State.PUBLISHED: ("Published %d claim.", "Published %d claims."),
+    Claim.State.RETRACTED: ("Retracted %d claim.", "Retracted %d claims."),
+}
+
+
 @admin.register(Claim)
-class ClaimAdmin(CuratedAdmin):
+class ClaimAdmin(BulkAdmin, CuratedAdmin):
     form = ClaimAdminForm
+    resource_classes = [ClaimResource]
     list_filter = [
         "state",
         ("clinic__country", CountryFilter),
@@ -278,7 +427,7 @@ class ClaimAdmin(CuratedAdmin):
         "evidence_level",
     ]
     prepopulated_fields = {"slug": ("title",)}
-    readonly_fields = ["published_at", "created_at", "updated_at"]
+    readonly_fields = ["state", "workflow", "published_at", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "statement", "outcome", "context_note"]}),
         ("Who said it, where", {"fields": ["clinic", "conference", "presentation", "made_on"]}),
@@ -288,6 +437,8 @@ class ClaimAdmin(CuratedAdmin):
             {
                 "fields": [
                     "state",
+                    "workflow",
+                    "note",
                     "published_at",
                     "last_reviewed_on",
                     "created_at",
@@ -297,7 +448,10 @@ class ClaimAdmin(CuratedAdmin):
         ),
     ]
     inlines = [CitationInline, ClaimStatusOverrideInline]
-    actions = ["publish", "retract"]
+    actions = ["submit_for_review", "send_back", "publish", "retract"]
+
+    def get_export_resource_classes(self, request):
+        return [ClaimExportResource]
 
     def get_queryset(self, request):
         # for_display() prefetches statuses and overrides, so the flag columns cost a fixed
@@ -326,45 +480,162 @@ class ClaimAdmin(CuratedAdmin):
         column.__name__ = f"flag_{jurisdiction.code}"
         return column
 
+    @admin.display(description="Workflow log")
+    def workflow(self, claim):
+        if claim.pk is None:
+            return "New claims start as drafts."
+        rows = []
+        for move in workflow_log(claim):
+            what = (
+                f"{move.from_state.label} → {move.to_state.label}"
+                if move.from_state
+                else f"Created as {move.to_state.described}"
+            )
+            when = date_format(timezone.localtime(move.at), "DATETIME_FORMAT")
+            note = f": {move.note}" if move.note else ""
+            rows.append((when, move.by or "nobody signed in", what, note))
+        return format_html(
+            '<ol class="workflow-log">{}</ol>',
+            format_html_join("", "<li>{} · {} · {}{}</li>", rows),
+        )
+
+    # --- The workflow ---
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm(Claim.MOVES[Claim.State.PUBLISHED][1])
+
+    def has_delete_permission(self, request, obj=None):
+        # A claim readers have seen is retracted, not deleted, so links to it keep working;
+        # superusers may still delete one (a legal takedown). The bulk delete action asks this
+        # for every selected claim.
+        if obj is not None and obj.state in {Claim.State.PUBLISHED, Claim.State.RETRACTED}:
+            return request.user.is_superuser
+        return super().has_delete_permission(request, obj)
+
+    def requested_move(self, request):
+        """The state a workflow button asks for, or None. Refuses (403) a button the user's
+        permissions do not offer, whatever the form showed."""
+        names = [name for name in WORKFLOW_BUTTONS if name in request.POST]
+        if not names:
+            return None
+        if len(names) > 1:
+            raise PermissionDenied("One workflow button at a time.")
+        state, _ = WORKFLOW_BUTTONS[names[0]]
+        if not request.user.has_perm(Claim.MOVES[state][1]):
+            raise PermissionDenied
+        return state
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST":
+            # Checked before anything is saved: a refused move leaves the claim as it was.
+            state = self.requested_move(request)
+            if state is not None and object_id is None:
+                raise PermissionDenied("Save the new claim before moving it.")
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST" and self.requested_move(request) is not None:
+            raise PermissionDenied("Reverting never moves a claim between states.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["workflow_buttons"] = [
+            (name, label)
+            for name, (state, label) in WORKFLOW_BUTTONS.items()
+            if obj is not None and obj.can_move_to(state, request.user)
+        ]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def save_model(self, request, obj, form, change):
-        if obj.is_published() and obj.published_at is None:
-            obj.published_at = timezone.now()
+        if change:
+            # Only the workflow moves a claim between states: saving the form, or reverting
+            # to an old version, keeps the state and publication date the claim has now.
+            obj.state, obj.published_at = (
+                Claim.objects.filter(pk=obj.pk).values_list("state", "published_at").get()
+            )
+        if self.requested_move(request) is None:
+            obj._change_reason = form.cleaned_data.get("note") or None
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Publish selected claims", permissions=["change"])
-    def publish(self, request, queryset):
-        published = 0
+    def response_change(self, request, obj):
+        state = self.requested_move(request)
+        if state is None:
+            return super().response_change(request, obj)
+        try:
+            obj.move_to(state, request.user, request.POST.get("note", ""))
+        except ValidationError as error:
+            self.message_user(
+                request,
+                f"Your changes were saved, but {' '.join(error.messages)}",
+                level=messages.ERROR,
+            )
+        else:
+            singular, plural = MOVED[state]
+            self.message_user(request, ngettext(singular, plural, 1) % 1, level=messages.SUCCESS)
+        return HttpResponseRedirect(request.path)
+
+    def move(self, request, queryset, state):
+        moved = 0
         for claim in queryset:
             try:
-                claim.publish()
+                claim.move_to(state, request.user)
             except ValidationError as error:
                 self.message_user(request, " ".join(error.messages), level=messages.ERROR)
             else:
-                published += 1
-        if published:
+                moved += 1
+        if moved:
+            singular, plural = MOVED[state]
             self.message_user(
-                request,
-                ngettext("Published %d claim.", "Published %d claims.", published) % published,
-                level=messages.SUCCESS,
+                request, ngettext(singular, plural, moved) % moved, level=messages.SUCCESS
             )
 
-    @admin.action(description="Retract selected claims", permissions=["change"])
+    @admin.action(description="Submit selected claims for review", permissions=["change"])
+    def submit_for_review(self, request, queryset):
+        self.move(request, queryset, Claim.State.IN_REVIEW)
+
+    @admin.action(description="Send selected claims back to draft", permissions=["publish"])
+    def send_back(self, request, queryset):
+        self.move(request, queryset, Claim.State.DRAFT)
+
+    @admin.action(description="Publish selected claims", permissions=["publish"])
+    def publish(self, request, queryset):
+        self.move(request, queryset, Claim.State.PUBLISHED)
+
+    @admin.action(description="Retract selected claims", permissions=["publish"])
     def retract(self, request, queryset):
-        # Retracted claims stay public with a notice, so retracting a draft would publish it.
-        retracted = 0
-        for claim in queryset:
-            if claim.is_published():
-                claim.retract()
-                retracted += 1
-            elif not claim.is_retracted():
-                self.message_user(
-                    request,
-                    f"“{claim}” was not retracted: only a published claim can be.",
-                    level=messages.WARNING,
-                )
-        if retracted:
-            self.message_user(
-                request,
-                ngettext("Retracted %d claim.", "Retracted %d claims.", retracted) % retracted,
-                level=messages.SUCCESS,
-            )
+        self.move(request, queryset, Claim.State.RETRACTED)
+
+
+# --- Rows edited inside their claim, registered for their history -------------------------------
+
+
+class EditedInTheirClaim:
+    """Citations and overrides are edited in their claim's change form, which checks them
+    together. Their own pages are read-only: for finding them and browsing their history (and
+    for importing citations in bulk)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Citation)
+class CitationAdmin(EditedInTheirClaim, BulkAdmin, CuratedAdmin):
+    resource_classes = [CitationResource]
+    list_display = ["title", "claim", "kind", "publisher", "accessed_on"]
+    list_filter = ["kind"]
+    list_select_related = ["claim"]
+    search_fields = ["title", "publisher", "url", "claim__title"]
+
+
+@admin.register(ClaimStatusOverride)
+class ClaimStatusOverrideAdmin(EditedInTheirClaim, CuratedAdmin):
+    list_display = ["claim", "jurisdiction", "status", checked]
+    list_filter = ["jurisdiction", "status", RecheckFilter]
+    list_select_related = ["claim", "jurisdiction"]
+    search_fields = ["claim__title", "reason", "explanation"]

@@ -4,9 +4,9 @@ strong the evidence is, and how each jurisdiction's regulator treats that treatm
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -248,6 +248,13 @@ class Indication(SluggedModel):
     history = HistoricalRecords()
 
 
+class TreatmentQuerySet(BySlugQuerySet):
+    def due_for_recheck(self, today=None):
+        """Treatments with a regulatory status nobody has re-checked for over 12 months."""
+        stale = RegulatoryStatus.objects.due_for_recheck(today).filter(treatment=OuterRef("pk"))
+        return self.filter(Exists(stale))
+
+
 class Treatment(SluggedModel):
     source = models.ForeignKey(ExosomeSource, on_delete=models.PROTECT, related_name="treatments")
     route = models.CharField(max_length=30, choices=Route, default=Route.UNKNOWN)
@@ -257,6 +264,7 @@ class Treatment(SluggedModel):
     product = models.CharField(max_length=200, blank=True, help_text="Product or brand, if known.")
     description = models.TextField(blank=True)
 
+    objects = TreatmentQuerySet.as_manager()
     history = HistoricalRecords()
 
     def get_absolute_url(self):
@@ -326,6 +334,21 @@ class Jurisdiction(models.Model):
         return (self.code,)
 
 
+def recheck_due_before(today=None):
+    """Statuses checked before this day are due a re-check: they are over 12 months old."""
+    today = today or timezone.localdate()
+    try:
+        return today.replace(year=today.year - 1)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - 1, day=28)
+
+
+class StatusRecordQuerySet(models.QuerySet):
+    def due_for_recheck(self, today=None):
+        """Statuses nobody has re-checked against their source for over 12 months."""
+        return self.filter(checked_on__lt=recheck_due_before(today))
+
+
 class StatusRecord(models.Model):
     """What a regulator's position is, why, and where we read it."""
 
@@ -342,8 +365,11 @@ class StatusRecord(models.Model):
     def status_choice(self):
         return Status(self.status)
 
+    def is_due_for_recheck(self, today=None):
+        return self.checked_on < recheck_due_before(today)
 
-class RegulatoryStatusQuerySet(models.QuerySet):
+
+class RegulatoryStatusQuerySet(StatusRecordQuerySet):
     def get_by_natural_key(self, treatment_slug, jurisdiction_code):
         return self.get(treatment__slug=treatment_slug, jurisdiction__code=jurisdiction_code)
 
@@ -418,14 +444,38 @@ class ClaimQuerySet(models.QuerySet):
         """Claims whose flag in `jurisdiction` is one of `statuses`: the claim's own override
         if it has one, else its treatment's status there, else unknown."""
         name = f"flag_{jurisdiction.pk}"
-        return self.alias(**{name: self.flag_expression(jurisdiction)}).filter(
-            **{f"{name}__in": list(statuses)}
+        return self.with_flag(jurisdiction, name).filter(**{f"{name}__in": list(statuses)})
+
+    def with_flag(self, jurisdiction, name, *, select=False):
+        """The flag in `jurisdiction` as the alias `name` (an annotation if `select`), read
+        through two LEFT JOINs, each matching at most one row (one override per claim and
+        jurisdiction, one status per treatment and jurisdiction). Counting or filtering many
+        claims by flag costs two hash joins, where `flag_expression` runs two subqueries per
+        claim."""
+        override, inherited = f"{name}_override", f"{name}_inherited"
+        joined = self.alias(
+            **{
+                override: FilteredRelation(
+                    "status_overrides", condition=Q(status_overrides__jurisdiction=jurisdiction)
+                ),
+                inherited: FilteredRelation(
+                    "treatment__regulatory_statuses",
+                    condition=Q(treatment__regulatory_statuses__jurisdiction=jurisdiction),
+                ),
+            }
         )
+        flag = Coalesce(
+            F(f"{override}__status"),
+            F(f"{inherited}__status"),
+            Value(Status.UNKNOWN.value),
+            output_field=models.CharField(),
+        )
+        return (joined.annotate if select else joined.alias)(**{name: flag})
 
     def count_by_evidence_and_flag(self, jurisdiction):
         """{(evidence code, status): number of claims}, for the evidence × approval map."""
         rows = (
-            self.annotate(flag=self.flag_expression(jurisdiction))
+            self.with_flag(jurisdiction, "flag", select=True)
             .values_list("evidence_level__code", "flag")
             .annotate(n=models.Count("pk"))
             .order_by()
@@ -434,12 +484,20 @@ class ClaimQuerySet(models.QuerySet):
 
     @staticmethod
     def flag_expression(jurisdiction):
-        override = ClaimStatusOverride.objects.filter(
-            claim=OuterRef("pk"), jurisdiction=jurisdiction
-        ).values("status")[:1]
-        inherited = RegulatoryStatus.objects.filter(
-            treatment=OuterRef("treatment"), jurisdiction=jurisdiction
-        ).values("status")[:1]
+        # No ordering: each subquery matches at most one row, and the models' default
+        # orderings would join two more tables and sort, once per claim.
+        override = (
+            ClaimStatusOverride.objects.filter(claim=OuterRef("pk"), jurisdiction=jurisdiction)
+            .order_by()
+            .values("status")[:1]
+        )
+        inherited = (
+            RegulatoryStatus.objects.filter(
+                treatment=OuterRef("treatment"), jurisdiction=jurisdiction
+            )
+            .order_by()
+            .values("status")[:1]
+        )
         return Coalesce(
             Subquery(override),
             Subquery(inherited),
@@ -454,6 +512,33 @@ class Claim(models.Model):
         IN_REVIEW = "in-review", "In review"
         PUBLISHED = "published", "Published"
         RETRACTED = "retracted", "Retracted"
+
+        @property
+        def next_states(self):
+            """Where the workflow lets a claim go from here. Publishers may publish a draft
+            without sending it to themselves for review. A retracted claim stays retracted:
+            its page keeps its notice, so links to it keep working."""
+            State = type(self)
+            return {
+                State.DRAFT: {State.IN_REVIEW, State.PUBLISHED},
+                State.IN_REVIEW: {State.DRAFT, State.PUBLISHED},
+                State.PUBLISHED: {State.RETRACTED},
+                State.RETRACTED: set(),
+            }[self]
+
+        @property
+        def described(self):
+            """The state in a sentence: “it is a draft”, “it is in review”."""
+            return "a draft" if self == type(self).DRAFT else self.label.lower()
+
+    # Moving a claim: which verb names the move, and which permission it takes. Editors submit
+    # for review; only publishers decide what readers see.
+    MOVES = {
+        State.IN_REVIEW: ("submitted for review", "claims.change_claim"),
+        State.DRAFT: ("sent back to draft", "claims.publish_claim"),
+        State.PUBLISHED: ("published", "claims.publish_claim"),
+        State.RETRACTED: ("retracted", "claims.publish_claim"),
+    }
 
     slug = models.SlugField(max_length=100, unique=True, help_text="Used in URLs. Never reuse.")
     title = models.CharField(max_length=200, help_text="Short, neutral summary of the claim.")
@@ -492,6 +577,18 @@ class Claim(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-created_at", "slug"]
+        permissions = [("publish_claim", "Can publish, retract and send back claims")]
+        indexes = [
+            # /claims/ in its default order (newest first: -published_at, -pk), the home
+            # page's latest claims and the entity pages' lists: LIMIT 25 reads 25 entries.
+            models.Index(
+                fields=["-published_at", "-id"],
+                name="claim_published_newest",
+                condition=Q(state="published"),
+            ),
+            # On PostgreSQL migration 0005 adds `claim_published_facets`, a covering index
+            # for the facet counts.
+        ]
         constraints = [
             models.CheckConstraint(
                 name="claim_published_has_evidence_level",
@@ -540,7 +637,25 @@ class Claim(models.Model):
             problems.append("it needs at least one citation")
         if self.presentation_id and self.conference_id is None:
             problems.append("a claim made in a presentation needs that presentation's conference")
+        missing = [jurisdiction.short_label for jurisdiction in self.unassessed_jurisdictions()]
+        if missing:
+            problems.append(
+                f"it needs a status in {', '.join(missing)} (record “{Status.UNKNOWN.label}” "
+                "where no source says)"
+            )
         return problems
+
+    def unassessed_jurisdictions(self):
+        """Jurisdictions where neither the treatment nor this claim's own override records a
+        status, not even an explicit “Not assessed”."""
+        covered = Q(
+            pk__in=RegulatoryStatus.objects.filter(treatment_id=self.treatment_id).values(
+                "jurisdiction"
+            )
+        )
+        if self.pk is not None:
+            covered |= Q(pk__in=self.status_overrides.values("jurisdiction"))
+        return Jurisdiction.objects.exclude(covered)
 
     def clean(self):
         if (
@@ -554,21 +669,53 @@ class Claim(models.Model):
         if self.state == self.State.PUBLISHED and self.evidence_level_id is None:
             raise ValidationError({"evidence_level": "A published claim needs an evidence level."})
 
-    def publish(self):
-        problems = self.publication_problems()
-        if problems:
-            raise ValidationError(f"“{self}” cannot be published: {'; '.join(problems)}.")
-        self.state = self.State.PUBLISHED
-        if self.published_at is None:
-            self.published_at = timezone.now()
-        self.save()
+    # The workflow. `user` is who moves the claim: the move is refused (PermissionDenied) if
+    # they may not make it, and history records them. Code acting for nobody passes no user.
+    # `note` says why (sending back, retracting) and is kept as the history's change reason.
 
-    def retract(self):
-        # Retracted pages stay public, so retracting a draft would publish it.
-        if not self.is_published():
-            raise ValidationError(f"“{self}” is not published, so it cannot be retracted.")
-        self.state = self.State.RETRACTED
-        self.save()
+    def submit_for_review(self, user=None, note=""):
+        self.move_to(self.State.IN_REVIEW, user, note)
+
+    def send_back(self, user=None, note=""):
+        self.move_to(self.State.DRAFT, user, note)
+
+    def publish(self, user=None, note=""):
+        self.move_to(self.State.PUBLISHED, user, note)
+
+    def retract(self, user=None, note=""):
+        self.move_to(self.State.RETRACTED, user, note)
+
+    def can_move_to(self, state, user):
+        _, permission = self.MOVES[state]
+        return state in self.State(self.state).next_states and user.has_perm(permission)
+
+    def move_to(self, state, user=None, note=""):
+        state = self.State(state)
+        verb, permission = self.MOVES[state]
+        if user is not None and not user.has_perm(permission):
+            raise PermissionDenied(f"You may not move claims to “{state.label}”.")
+        current = self.State(self.state)
+        if state == current:
+            raise ValidationError(f"“{self}” is already {current.described}.")
+        if state not in current.next_states:
+            # Retracted pages stay public, so retracting a draft would publish it.
+            why = "not published" if state == self.State.RETRACTED else current.described
+            raise ValidationError(f"“{self}” is {why}, so it cannot be {verb}.")
+        if state == self.State.PUBLISHED:
+            problems = self.publication_problems()
+            if problems:
+                raise ValidationError(f"“{self}” cannot be published: {'; '.join(problems)}.")
+            if self.published_at is None:
+                self.published_at = timezone.now()
+        self.state = state
+        if user is not None:
+            self._history_user = user
+        # simple_history keeps the note as the change reason (100 characters at most).
+        self._change_reason = note.strip()[:100] or None
+        try:
+            self.save()
+        finally:
+            del self._change_reason
 
     def flags(self, jurisdictions):
         """One Flag per jurisdiction, in their order. Reads prefetched statuses and overrides
@@ -596,7 +743,7 @@ class Claim(models.Model):
         return flags
 
 
-class ClaimStatusOverrideQuerySet(models.QuerySet):
+class ClaimStatusOverrideQuerySet(StatusRecordQuerySet):
     def get_by_natural_key(self, claim_slug, jurisdiction_code):
         return self.get(claim__slug=claim_slug, jurisdiction__code=jurisdiction_code)
 

@@ -1,8 +1,14 @@
-"""Keep each claim's search document in step with the names it includes."""
+"""Keep each claim's search document in step with the names it includes, and make cached pages
+stale whenever curated data changes."""
 
-from django.db.models.signals import m2m_changed, post_save
+from django.apps import apps
+from django.db import connections, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
+from simple_history.models import HistoricalChanges
 
+from claims.cache import bump_data_version
+from claims.history import record_fixture_row
 from claims.models import Claim, Clinic, ExosomeSource, Indication, Treatment
 
 
@@ -43,8 +49,50 @@ def named_thing_saved(sender, instance, created, raw, **kwargs):
     refresh_search_documents(Claim.objects.filter(**{path: instance}))
 
 
+@receiver(post_save)
+def curated_row_loaded_from_fixture(sender, instance, raw, **kwargs):
+    # loaddata saves rows raw, which simple_history does not record; claims.history does.
+    if raw and sender._meta.app_label == "claims" and hasattr(sender, "history"):
+        record_fixture_row(sender, instance)
+
+
 @receiver(post_save, sender=Claim)
 def claim_loaded_from_fixture(sender, instance, raw, **kwargs):
     # loaddata saves rows raw, bypassing Claim.save(); build the document once it is in.
     if raw:
         refresh_search_documents(Claim.objects.filter(pk=instance.pk))
+
+
+# --- Page cache invalidation ----------------------------------------------------------------
+
+
+def curated_data_changed(sender, using="default", action="post_", **kwargs):
+    """Any save, delete or tag change of curated data makes every cached page stale."""
+    if not action.startswith("post_"):
+        return
+    bump_data_version()
+    # A request rendering between this bump and the commit would store the old rows under the
+    # new version: bump again once the change is visible to other connections.
+    if connections[using].in_atomic_block:
+        transaction.on_commit(bump_data_version, using=using)
+
+
+def curated_models():
+    """Every model of this app except the history tables, which record changes but are
+    never shown on a public page."""
+    return [
+        model
+        for model in apps.get_app_config("claims").get_models()
+        if not issubclass(model, HistoricalChanges)
+    ]
+
+
+for _model in curated_models():
+    post_save.connect(curated_data_changed, sender=_model, dispatch_uid=f"cache-save-{_model}")
+    post_delete.connect(curated_data_changed, sender=_model, dispatch_uid=f"cache-del-{_model}")
+    for _field in _model._meta.many_to_many:
+        m2m_changed.connect(
+            curated_data_changed,
+            sender=_field.remote_field.through,
+            dispatch_uid=f"cache-m2m-{_field}",
+        )

@@ -1,5 +1,5 @@
 import importlib
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.admin import helpers
@@ -14,13 +14,23 @@ from claims.models import (
     ClaimStatusOverride,
     Clinic,
     Jurisdiction,
+    RegulatoryStatus,
     Status,
+    Treatment,
 )
-from tests.conftest import make_claim, make_clinic, make_indication, make_status, make_treatment
+from tests.conftest import (
+    make_claim,
+    make_clinic,
+    make_evidence_level,
+    make_indication,
+    make_status,
+    make_treatment,
+)
 
 pytestmark = pytest.mark.django_db
 
 editors_migration = importlib.import_module("claims.migrations.0002_editors_group")
+publishers_migration = importlib.import_module("claims.migrations.0004_publishers_group")
 
 CURATED = [
     "conference",
@@ -36,7 +46,8 @@ CURATED = [
     "citation",
     "claimstatusoverride",
 ]
-REGISTERED = [m for m in CURATED if m not in {"citation", "claimstatusoverride"}]
+EDITED_IN_THEIR_CLAIM = {"citation", "claimstatusoverride"}
+REGISTERED = [m for m in CURATED if m not in EDITED_IN_THEIR_CLAIM]
 
 # Session, user, permissions, jurisdictions, counts, the page and its prefetches, then one count
 # per sidebar filter: 22 today with two jurisdictions, whatever the number of claims.
@@ -51,20 +62,8 @@ def change(claim):
     return reverse("admin:claims_claim_change", args=[claim.pk])
 
 
-def run_action(client, action, *claims):
-    return client.post(
-        changelist(),
-        {"action": action, helpers.ACTION_CHECKBOX_NAME: [c.pk for c in claims]},
-        follow=True,
-    )
-
-
 def flag(status):
     return f"{status.icon} {status.label}"
-
-
-def texts(response):
-    return [str(message) for message in response.context["messages"]]
 
 
 def claim_form(claim, **changes):
@@ -126,9 +125,9 @@ def test_it_sends_anonymous_visitors_to_the_login_page(client, claim):
         assert response.url.startswith(reverse("admin:login")), url
 
 
-def test_it_lets_editors_open_every_claim_page(client, editor, claim):
+def test_it_lets_editors_open_every_page_of_a_draft(client, editor, draft):
     client.force_login(editor)
-    for url in admin_urls(claim):
+    for url in admin_urls(draft):
         assert client.get(url).status_code == 200, url
 
 
@@ -180,7 +179,7 @@ def test_it_links_a_claim_to_its_public_page(client, editor, claim):
     assert on_site.url.endswith(claim.get_absolute_url())
 
 
-# --- The Editors group ----------------------------------------------------------------------------
+# --- The Editors and Publishers groups ---------------------------------------------------------
 
 
 def test_it_gives_editors_exactly_the_curation_permissions():
@@ -210,6 +209,37 @@ def test_it_can_undo_and_redo_the_editors_group():
     editors_migration.create_editors(apps, None)
     assert set(Group.objects.get(name="Editors").permissions.all()) == before
     assert Permission.objects.filter(codename="view_historicalclaim").count() == 1
+
+
+def test_it_gives_publishers_the_editors_permissions_and_publishing():
+    editors = set(Group.objects.get(name="Editors").permissions.all())
+    publishers = set(Group.objects.get(name="Publishers").permissions.all())
+
+    assert publishers - editors == {Permission.objects.get(codename="publish_claim")}
+    assert editors < publishers
+
+
+def test_it_keeps_publishing_from_editors_and_people_from_publishers():
+    assert not Group.objects.filter(name="Editors", permissions__codename="publish_claim").exists()
+    publishers = Group.objects.get(name="Publishers")
+    assert not publishers.permissions.filter(content_type__app_label="auth").exists()
+
+
+def test_it_can_undo_and_redo_the_publishers_group():
+    apps = MigrationLoader(connection).project_state(("claims", "0004_publishers_group")).apps
+    before = set(Group.objects.get(name="Publishers").permissions.all())
+
+    publishers_migration.delete_publishers(apps, None)
+    assert not Group.objects.filter(name="Publishers").exists()
+
+    publishers_migration.create_publishers(apps, None)
+    assert set(Group.objects.get(name="Publishers").permissions.all()) == before
+
+
+@pytest.mark.parametrize("model", ["user", "group"])
+def test_it_keeps_publishers_away_from_users_and_groups(client, publisher, model):
+    client.force_login(publisher)
+    assert client.get(reverse(f"admin:auth_{model}_changelist")).status_code == 403
 
 
 # --- Adding and changing claims -------------------------------------------------------------------
@@ -256,83 +286,38 @@ def test_it_lets_editors_change_a_claim(client, editor, draft):
     assert draft.title == "Exosomes soften wrinkles"
 
 
-def test_it_publishes_a_complete_claim_from_the_change_form(client, editor, draft):
+def test_it_keeps_the_state_out_of_the_change_form(client, editor, draft):
+    client.force_login(editor)
+
+    response = client.get(change(draft))
+
+    assert response.status_code == 200
+    assert 'name="state"' not in response.text
+    assert "state" not in response.context["adminform"].form.fields
+
+
+def test_it_ignores_a_state_posted_with_the_change_form(client, editor, draft):
     client.force_login(editor)
 
     response = client.post(change(draft), claim_form(draft, state=Claim.State.PUBLISHED))
 
     assert response.status_code == 302
     draft.refresh_from_db()
-    assert draft.is_published()
-    assert draft.published_at is not None
-
-
-def test_it_refuses_to_publish_without_an_evidence_level_from_the_change_form(
-    client, editor, jurisdictions
-):
-    claim = make_claim(published=False, evidence_level=None)
-    client.force_login(editor)
-
-    response = client.post(change(claim), claim_form(claim, state=Claim.State.PUBLISHED))
-
-    assert response.status_code == 200
-    assert "A published claim needs an evidence level." in response.text
-    claim.refresh_from_db()
-    assert claim.state == Claim.State.DRAFT
-
-
-def test_it_refuses_to_publish_without_citations_from_the_change_form(client, editor, draft):
-    client.force_login(editor)
-    data = claim_form(draft, state=Claim.State.PUBLISHED, title="Changed")
-    data["citations-0-DELETE"] = "on"
-
-    response = client.post(change(draft), data)
-
-    assert response.status_code == 200
-    assert "A published claim needs at least one citation." in response.text
-    draft.refresh_from_db()
     assert draft.state == Claim.State.DRAFT
-    assert draft.title == "Exosomes erase wrinkles"
-    assert draft.citations.exists()
+    assert draft.published_at is None
 
 
-def test_it_publishes_with_the_first_citation_added_in_the_same_form(client, editor, jurisdictions):
-    claim = make_claim(published=False, citations=0)
-    client.force_login(editor)
-    data = claim_form(
-        claim,
-        state=Claim.State.PUBLISHED,
-        **{
-            "citations-TOTAL_FORMS": 1,
-            "citations-0-kind": "paper",
-            "citations-0-title": "A case series",
-            "citations-0-url": "https://example.org/case-series",
-            "citations-0-accessed_on": "2026-11-01",
-            "citations-0-position": 0,
-        },
-    )
-
-    response = client.post(change(claim), data)
-
-    assert response.status_code == 302
-    claim.refresh_from_db()
-    assert claim.is_published()
-    assert claim.citations.count() == 1
-
-
-def test_it_refuses_to_revert_to_a_published_version_without_citations(client, editor, claim):
+def test_it_keeps_the_state_when_reverting_to_a_published_version(client, publisher, claim):
     published_version = claim.history.latest()
     claim.retract()
-    claim.citations.all().delete()
-    client.force_login(editor)
+    client.force_login(publisher)
     url = reverse(
         "admin:claims_claim_simple_history", args=[claim.pk, published_version.history_id]
     )
-
     # The revert form has no inlines: it restores the claim's own fields only.
     data = {
         key: value
-        for key, value in claim_form(claim, state=Claim.State.PUBLISHED).items()
+        for key, value in claim_form(claim, title="Restored title").items()
         if not key.startswith(("citations-", "status_overrides-"))
     }
 
@@ -340,75 +325,114 @@ def test_it_refuses_to_revert_to_a_published_version_without_citations(client, e
     response = client.post(url, data)
 
     assert "citations-TOTAL_FORMS" not in form.text
+    assert response.status_code == 302
+    claim.refresh_from_db()
+    assert claim.title == "Restored title"
+    assert claim.is_retracted()
+
+
+def test_it_refuses_to_leave_a_published_claim_without_citations(client, editor, claim):
+    client.force_login(editor)
+    data = claim_form(claim, title="Changed")
+    data["citations-0-DELETE"] = "on"
+
+    response = client.post(change(claim), data)
+
     assert response.status_code == 200
     assert "A published claim needs at least one citation." in response.text
     claim.refresh_from_db()
-    assert claim.is_retracted()
+    assert claim.title != "Changed"
+    assert claim.citations.exists()
 
 
-# --- Publishing and retracting in bulk ------------------------------------------------------------
-
-
-def test_it_publishes_the_complete_claims_and_explains_the_refusals(client, editor, draft):
-    uncited = make_claim(published=False, citations=0, title="Exosomes cure acne")
+def test_it_refuses_to_remove_the_evidence_level_of_a_published_claim(client, editor, claim):
     client.force_login(editor)
 
-    response = run_action(client, "publish", draft, uncited)
+    response = client.post(change(claim), claim_form(claim, evidence_level=""))
 
-    draft.refresh_from_db()
-    uncited.refresh_from_db()
-    assert draft.is_published()
-    assert uncited.state == Claim.State.DRAFT
-    assert "“Exosomes cure acne” cannot be published: it needs at least one citation." in texts(
-        response
-    )
-    assert "Published 1 claim." in texts(response)
-    assert [m.level_tag for m in response.context["messages"]] == ["error", "success"]
-
-
-def test_it_explains_every_problem_of_a_refused_claim(client, editor, jurisdictions):
-    bare = make_claim(published=False, citations=0, evidence_level=None, title="Bare")
-    client.force_login(editor)
-
-    response = run_action(client, "publish", bare)
-
-    assert texts(response) == [
-        "“Bare” cannot be published: it needs an evidence level; it needs at least one citation."
-    ]
-    bare.refresh_from_db()
-    assert bare.state == Claim.State.DRAFT
-
-
-def test_it_retracts_published_claims_and_leaves_drafts_alone(client, editor, claim, draft):
-    client.force_login(editor)
-
-    response = run_action(client, "retract", claim, draft)
-
-    claim.refresh_from_db()
-    draft.refresh_from_db()
-    assert claim.is_retracted()
-    assert draft.state == Claim.State.DRAFT
-    assert "Retracted 1 claim." in texts(response)
-    assert "“Exosomes erase wrinkles” was not retracted: only a published claim can be." in texts(
-        response
-    )
-
-
-def test_it_offers_the_actions_only_to_those_who_may_change_claims(
-    client, draft, django_user_model
-):
-    viewer = django_user_model.objects.create_user("viewer", is_staff=True)
-    viewer.user_permissions.add(Permission.objects.get(codename="view_claim"))
-    client.force_login(viewer)
-
-    page = client.get(changelist())
-    response = run_action(client, "publish", draft)
-
-    assert page.status_code == 200
-    assert "Publish selected claims" not in page.text
-    draft.refresh_from_db()
-    assert draft.state == Claim.State.DRAFT
     assert response.status_code == 200
+    assert "A published claim needs an evidence level." in response.text
+    claim.refresh_from_db()
+    assert claim.evidence_level is not None
+
+
+def test_it_keeps_the_note_as_the_reason_for_an_edit(client, editor, draft):
+    client.force_login(editor)
+
+    client.post(change(draft), claim_form(draft, title="Fixed", note="Typo in the title"))
+
+    record = draft.history.latest()
+    assert record.title == "Fixed"
+    assert record.history_change_reason == "Typo in the title"
+    assert record.history_user == editor
+
+
+# --- Citations and overrides ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["citation", "claimstatusoverride"])
+def test_it_lists_citations_and_overrides_read_only(client, editor, claim, fda, model):
+    ClaimStatusOverride.objects.create(
+        claim=claim,
+        jurisdiction=fda,
+        status=Status.NOT_APPROVED,
+        reason="A disease claim.",
+        source_url="https://example.org/drug",
+        explanation="Claimed to cure.",
+        checked_on=date(2026, 11, 2),
+    )
+    target = claim.citations.get() if model == "citation" else claim.status_overrides.get()
+    client.force_login(editor)
+
+    listing = client.get(changelist(model))
+    page = client.get(reverse(f"admin:claims_{model}_change", args=[target.pk]))
+    history = client.get(reverse(f"admin:claims_{model}_history", args=[target.pk]))
+    added = client.get(reverse(f"admin:claims_{model}_add"))
+
+    assert listing.status_code == 200
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.text
+    assert history.status_code == 200
+    assert added.status_code == 403
+
+
+# --- Deleting claims ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["editor", "publisher"])
+def test_it_keeps_a_published_claim_from_being_deleted(client, request, claim, persona):
+    client.force_login(request.getfixturevalue(persona))
+    url = reverse("admin:claims_claim_delete", args=[claim.pk])
+
+    page = client.get(change(claim))
+    response = client.post(url, {"post": "yes"})
+    bulk = client.post(
+        changelist(),
+        {"action": "delete_selected", "post": "yes", helpers.ACTION_CHECKBOX_NAME: [claim.pk]},
+    )
+
+    assert reverse("admin:claims_claim_delete", args=[claim.pk]) not in page.text
+    assert response.status_code == 403
+    assert bulk.status_code == 403
+    assert Claim.objects.filter(pk=claim.pk).exists()
+
+
+def test_it_lets_an_editor_delete_a_draft(client, editor, draft):
+    client.force_login(editor)
+
+    response = client.post(reverse("admin:claims_claim_delete", args=[draft.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Claim.objects.filter(pk=draft.pk).exists()
+
+
+def test_it_lets_the_superuser_delete_a_published_claim(client, superuser, claim):
+    client.force_login(superuser)
+
+    response = client.post(reverse("admin:claims_claim_delete", args=[claim.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Claim.objects.filter(pk=claim.pk).exists()
 
 
 # --- Deleting what claims rely on -----------------------------------------------------------------
@@ -541,3 +565,147 @@ def test_it_lists_treatments_with_a_status_column_per_jurisdiction(client, edito
     assert 'class="column-status_fda' in response.text
     assert flag(Status.COSMETIC) in response.text
     assert flag(Status.UNKNOWN) in response.text
+
+
+def make_many_claims(count, fda, eu):
+    """`count` claims in a few bulk queries, over a handful of clinics, treatments, evidence
+    levels and indications, with statuses and an override: what a changelist page shows."""
+    clinics = [make_clinic(country=code) for code in ["GB", "PH", "US"]]
+    treatments = [make_treatment() for _ in range(3)]
+    for treatment in treatments[:2]:
+        make_status(treatment, fda, Status.NOT_APPROVED)
+        make_status(treatment, eu, Status.PROHIBITED, checked_on=date(2020, 1, 1))
+    levels = [make_evidence_level() for _ in range(3)]
+    indications = [make_indication() for _ in range(3)]
+    states = list(Claim.State)
+    claims = Claim.objects.bulk_create(
+        Claim(
+            slug=f"bulk-{i}",
+            title=f"Bulk claim {i}",
+            statement="Exosomes do it all.",
+            clinic=clinics[i % 3],
+            treatment=treatments[i % 3],
+            evidence_level=levels[i % 3],
+            state=states[i % 4],
+        )
+        for i in range(count)
+    )
+    Through = Claim.indications.through
+    Through.objects.bulk_create(
+        Through(claim_id=claim.pk, indication_id=indications[i % 3].pk)
+        for i, claim in enumerate(claims)
+    )
+    ClaimStatusOverride.objects.create(
+        claim=claims[0],
+        jurisdiction=fda,
+        status=Status.PROHIBITED,
+        reason="A disease claim.",
+        source_url="https://example.org/drug",
+        explanation="Claimed to cure.",
+        checked_on=date(2026, 11, 2),
+    )
+    return claims
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{}, {"state": "draft"}, {"q": "bulk"}, {"flag_fda": Status.NOT_APPROVED, "p": 3}],
+    ids=["all", "drafts", "search", "flag-page-3"],
+)
+def test_it_lists_thousands_of_claims_in_a_bounded_number_of_queries(
+    client, publisher, fda, eu, django_assert_max_num_queries, query
+):
+    make_many_claims(2000, fda, eu)
+    client.force_login(publisher)
+
+    with django_assert_max_num_queries(MAX_CHANGELIST_QUERIES):
+        response = client.get(changelist(), query)
+
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 100
+    assert response.context["cl"].full_result_count == 2000
+
+
+@pytest.mark.parametrize("model", ["treatment", "regulatorystatus", "clinic"])
+def test_it_lists_other_models_in_a_bounded_number_of_queries(
+    client, editor, fda, eu, django_assert_max_num_queries, model
+):
+    for _ in range(60):
+        treatment = make_treatment()
+        make_status(treatment, fda, Status.COSMETIC)
+        make_status(treatment, eu, Status.UNKNOWN)
+        make_clinic()
+    client.force_login(editor)
+
+    with django_assert_max_num_queries(MAX_CHANGELIST_QUERIES):
+        response = client.get(changelist(model))
+
+    assert response.status_code == 200
+
+
+def test_it_uses_autocomplete_for_what_a_claim_points_at(client, editor, draft):
+    client.force_login(editor)
+
+    response = client.get(change(draft))
+
+    form = response.context["adminform"].form
+    for field in ["clinic", "treatment", "conference", "presentation", "indications"]:
+        assert type(form.fields[field].widget.widget).__name__.startswith("Autocomplete"), field
+
+
+# --- Statuses due a re-check ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def stale_and_fresh(fda, eu):
+    """Two treatments: one with an EU status last checked two years ago, one checked lately."""
+    stale = make_treatment(name="Stale serum")
+    make_status(stale, fda, Status.COSMETIC, checked_on=date.today())
+    old = make_status(stale, eu, Status.PROHIBITED, checked_on=date.today() - timedelta(days=730))
+    fresh = make_treatment(name="Fresh serum")
+    make_status(fresh, eu, Status.COSMETIC, checked_on=date.today() - timedelta(days=300))
+    return stale, fresh, old
+
+
+def test_it_warns_about_statuses_not_rechecked_in_12_months(client, editor, stale_and_fresh):
+    client.force_login(editor)
+
+    response = client.get(changelist("regulatorystatus"))
+
+    assert response.status_code == 200
+    assert response.text.count("not re-checked in 12 months</strong>") == 1
+
+
+def test_it_filters_statuses_not_rechecked_in_12_months(client, editor, stale_and_fresh):
+    _, _, old = stale_and_fresh
+    client.force_login(editor)
+
+    response = client.get(changelist("regulatorystatus"), {"recheck": "due"})
+
+    assert list(response.context["cl"].result_list) == [old]
+
+
+def test_it_filters_treatments_with_a_status_not_rechecked_in_12_months(
+    client, editor, stale_and_fresh
+):
+    stale, fresh, _ = stale_and_fresh
+    client.force_login(editor)
+
+    everything = client.get(changelist("treatment"))
+    due = client.get(changelist("treatment"), {"recheck": "due"})
+
+    assert set(everything.context["cl"].result_list) == {stale, fresh}
+    assert list(due.context["cl"].result_list) == [stale]
+    assert f"{flag(Status.PROHIBITED)} ⚠ re-check" in due.text
+    assert f"{flag(Status.COSMETIC)} ⚠ re-check" not in everything.text
+
+
+def test_it_counts_a_status_checked_a_year_ago_today_as_fresh(fda):
+    treatment = make_treatment()
+    today = date(2027, 3, 1)
+    due = make_status(treatment, fda, Status.COSMETIC, checked_on=date(2026, 2, 28))
+    make_status(make_treatment(), fda, Status.COSMETIC, checked_on=date(2026, 3, 1))
+
+    assert list(RegulatoryStatus.objects.due_for_recheck(today)) == [due]
+    assert due.is_due_for_recheck(today)
+    assert list(Treatment.objects.due_for_recheck(today)) == [treatment]

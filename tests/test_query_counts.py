@@ -16,7 +16,9 @@ from tests.conftest import (
 pytestmark = pytest.mark.django_db
 
 LIST_PAGE_QUERIES = 8
-CLAIM_PAGE_QUERIES = 6
+# The claim, its indications, statuses, overrides and citations, the jurisdictions, and one
+# UNION over the history behind its public change log (claims.history.public_changes).
+CLAIM_PAGE_QUERIES = 7
 
 
 def build(count, jurisdictions):

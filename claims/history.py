@@ -1,0 +1,250 @@
+"""What the history of a claim tells editors and readers.
+
+django-simple-history records every save of every curated model: who, when, why (the change
+reason) and the row as it then was. Two stories are read from those records here instead of
+being kept in tables of their own, so neither can disagree with the history editors browse:
+
+- the workflow log editors read in the admin: who moved a claim between states, when and why;
+- the change log readers see on a claim's page: what changed for them since it was published,
+  in its evidence level, in its flag in each jurisdiction (its treatment's status there, or
+  its own override) and in its standing (a retraction).
+
+Loading fixtures (the seed) is recorded too, by `record_fixture_row`: a row's first load is
+its starting point, never reported to readers. Rows with no history at all (loaded before that
+existed) are taken as they always were; a row whose history starts with a change rather than its
+creation tells what it became, not what it was, so that first change is not reported either.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q, Value
+
+from claims.models import Claim, ClaimStatusOverride, RegulatoryStatus, Status
+
+CREATED, DELETED = "+", "-"  # simple_history's history_type
+FIXTURE_REASON = "Loaded from fixtures"
+
+
+def record_fixture_row(model, instance):
+    """Record a row loaddata saved. It saves rows raw, and simple_history records nothing for a
+    raw save: without this a seeded status's first edit would have no “before” to compare with.
+    The record's reason marks it as a load, which the public change log never reports."""
+    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return  # `manage.py restore` loads a backup's own history
+    history = model.history
+    known = history.filter(**{model._meta.pk.attname: instance.pk}).exists()
+    history.bulk_history_create([instance], update=known, default_change_reason=FIXTURE_REASON)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One move of a claim between workflow states."""
+
+    at: datetime
+    by: str  # the username; empty when nobody was signed in (a script, a data migration)
+    from_state: Claim.State | None  # None when the claim was created
+    to_state: Claim.State
+    note: str
+
+
+def workflow_log(claim):
+    """Every move of `claim` between states, oldest first, its creation included. One query."""
+    rows = claim.history.order_by("history_date", "history_id").values_list(
+        "history_date", "history_user__username", "state", "history_change_reason"
+    )
+    log, previous = [], None
+    for at, by, state, note in rows:
+        if state != previous:
+            from_state = Claim.State(previous) if previous else None
+            log.append(Transition(at, by or "", from_state, Claim.State(state), note or ""))
+        previous = state
+    return log
+
+
+@dataclass(frozen=True)
+class PublicChange:
+    """A change readers are told about: “Evidence level changed from … to …” on a day."""
+
+    on: datetime
+    text: str
+    note: str = ""
+
+
+def lowercase(label):
+    return label[0].lower() + label[1:]
+
+
+class _Timeline:
+    """A claim's evidence level, state, treatment, and the statuses and overrides behind its
+    flags, replayed one historical row at a time."""
+
+    def __init__(self, claim, jurisdictions, with_history):
+        self.jurisdictions = jurisdictions
+        self.treatment_id = claim.treatment_id
+        self.evidence = None
+        self.state = None
+        # By object id: (treatment id, jurisdiction id, status) for a treatment's status,
+        # (claim id, jurisdiction id, status) for an override. Rows without history are as
+        # they always were; the others start absent and are replayed.
+        self.statuses = {
+            record.pk: (record.treatment_id, record.jurisdiction_id, record.status)
+            for record in claim.treatment.regulatory_statuses.all()
+            if ("status", record.pk) not in with_history
+        }
+        self.overrides = {
+            record.pk: (record.claim_id, record.jurisdiction_id, record.status)
+            for record in claim.status_overrides.all()
+            if ("override", record.pk) not in with_history
+        }
+
+    def flags(self):
+        overridden = {j: status for _, j, status in self.overrides.values()}
+        inherited = {j: s for t, j, s in self.statuses.values() if t == self.treatment_id}
+        return {
+            jurisdiction: Status(
+                overridden.get(jurisdiction.pk, inherited.get(jurisdiction.pk, Status.UNKNOWN))
+            )
+            for jurisdiction in self.jurisdictions
+        }
+
+    def apply(self, row):
+        if row.table == "claim":
+            self.treatment_id, self.evidence, self.state = row.owner, row.evidence, row.value
+            return
+        rows = self.statuses if row.table == "status" else self.overrides
+        if row.history_type == DELETED:
+            rows.pop(row.id, None)
+        else:
+            rows[row.id] = (row.owner, row.jurisdiction, row.value)
+
+
+def public_changes(claim, jurisdictions):
+    """What changed for readers since `claim` was first published, newest first.
+
+    One query, over the history of the claim and of the statuses and overrides behind its
+    flags, besides the statuses and overrides `ClaimQuerySet.for_display()` prefetched. A claim
+    never published has no change log and costs no query."""
+    if claim.published_at is None:
+        return []
+    rows = sorted(history_rows(claim), key=lambda row: (row.at, row.table != "claim", row.pk))
+    timeline = _Timeline(
+        claim, jurisdictions, {(r.table, r.id) for r in rows if r.table != "claim"}
+    )
+    seen = set()
+    changes = []
+    for row in rows:
+        before = timeline.flags()
+        was = (timeline.evidence, timeline.state)
+        timeline.apply(row)
+        first_record = (row.table, row.id) not in seen
+        seen.add((row.table, row.id))
+        # A row's first record is its starting point, unless it records the row's creation by
+        # an editor: a status added to the treatment after the claim was published.
+        starting_point = first_record and (
+            row.history_type != CREATED or row.reason == FIXTURE_REASON
+        )
+        if row.at <= claim.published_at or starting_point:
+            continue
+        if row.table == "claim" and not first_record:
+            changes += claim_changes(row, was)
+        after = timeline.flags()
+        for jurisdiction in jurisdictions:
+            if before[jurisdiction] != after[jurisdiction]:
+                text = (
+                    f"{jurisdiction.short_label} flag changed from "
+                    f"{lowercase(before[jurisdiction].label)} to "
+                    f"{lowercase(after[jurisdiction].label)}"
+                )
+                changes.append(PublicChange(row.at, text))
+    return changes[::-1]
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    at: datetime
+    pk: int  # the history row's own id
+    history_type: str
+    table: str  # "claim", "status" or "override"
+    id: int  # the object's id
+    owner: int  # the claim's treatment, the status's treatment, the override's claim
+    jurisdiction: int | None
+    value: str  # the claim's state, or a status
+    evidence: str | None  # the claim's evidence level
+    reason: str | None
+
+
+def history_rows(claim):
+    """The claim's history, its treatments' statuses' (every treatment it has had) and its
+    overrides', as one UNION query. Columns that differ between the tables are annotations in
+    every branch, so that each branch lists them in the same order."""
+    text, number = models.CharField(), models.BigIntegerField()
+
+    def columns(queryset, table, owner, jurisdiction, value, evidence):
+        return (
+            queryset.order_by()
+            .annotate(
+                table=Value(table, output_field=text),
+                owner=owner,
+                flag_jurisdiction=jurisdiction,
+                value=value,
+                evidence=evidence,
+            )
+            .values_list(
+                "history_date",
+                "history_id",
+                "history_type",
+                "table",
+                "id",
+                "owner",
+                "flag_jurisdiction",
+                "value",
+                "evidence",
+                "history_change_reason",
+            )
+        )
+
+    treatments = Q(treatment_id=claim.treatment_id) | Q(
+        treatment_id__in=claim.history.order_by().values("treatment_id")
+    )
+    claim_rows = columns(
+        claim.history.all(),
+        "claim",
+        F("treatment_id"),
+        Value(None, output_field=number),
+        F("state"),
+        F("evidence_level__name"),
+    )
+    status_rows = columns(
+        RegulatoryStatus.history.filter(treatments),
+        "status",
+        F("treatment_id"),
+        F("jurisdiction_id"),
+        F("status"),
+        Value(None, output_field=text),
+    )
+    override_rows = columns(
+        ClaimStatusOverride.history.filter(claim_id=claim.pk),
+        "override",
+        F("claim_id"),
+        F("jurisdiction_id"),
+        F("status"),
+        Value(None, output_field=text),
+    )
+    return [HistoryRow(*row) for row in claim_rows.union(status_rows, override_rows, all=True)]
+
+
+def claim_changes(row, was):
+    old_evidence, old_state = was
+    changes = []
+    if row.evidence != old_evidence:
+        text = (
+            f"Evidence level changed from {old_evidence or 'not rated'} "
+            f"to {row.evidence or 'not rated'}"
+        )
+        changes.append(PublicChange(row.at, text))
+    if row.value != old_state and row.value == Claim.State.RETRACTED:
+        changes.append(PublicChange(row.at, "Retracted", row.reason or ""))
+    return changes

@@ -1,0 +1,240 @@
+"""Bulk import and export in the editors' admin, through django-import-export.
+
+A row points at what it refers to by slug (an evidence level by its code), as the admin's own
+exports write it. A name is accepted too when exactly one row has it, so the public CSV export
+(/claims.csv), which names things for readers, imports as it is. An unknown or ambiguous
+reference is that row's error, and the admin writes nothing while any row has an error.
+
+Importing never publishes: new claims start as drafts, and a claim already in the database keeps
+its state (the admin's export has a `state` column for editors to read; imports ignore it).
+"""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from import_export import fields, resources, widgets
+
+from claims.models import (
+    Citation,
+    Claim,
+    Clinic,
+    Conference,
+    EvidenceLevel,
+    ExosomeSource,
+    Indication,
+    Jurisdiction,
+    Presentation,
+    RegulatoryStatus,
+    Treatment,
+)
+
+# What the public CSV export puts before a cell that a spreadsheet would run as a formula
+# (claims.exports.neutralise); importing takes it off again.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+IMPORT_REASON = "Imported from a file"
+
+
+def find(model, key_field, value):
+    """The one `model` row whose `key_field` is `value`, else the one whose name is."""
+    by_name = Q(name=value) if any(f.name == "name" for f in model._meta.fields) else Q()
+    matches = list(model.objects.filter(Q(**{key_field: value}) | by_name)[:3])
+    for match in matches:
+        if getattr(match, key_field) == value:
+            return match
+    noun = model._meta.verbose_name
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise ValueError(f"More than one {noun} is called “{value}”: give its {key_field}.")
+    what = f"{key_field} or name" if by_name else key_field
+    raise ValueError(f"No {noun} has the {what} “{value}”.")
+
+
+class Reference(widgets.ForeignKeyWidget):
+    """A foreign key written as a slug (or code), or as an unambiguous name."""
+
+    def __init__(self, model, field="slug"):
+        super().__init__(model, field=field)
+
+    def clean(self, value, row=None, **kwargs):
+        value = str(value or "").strip()
+        return find(self.model, self.field, value) if value else None
+
+    def render(self, value, obj=None, **kwargs):
+        return getattr(value, self.field) if value else ""
+
+
+class References(widgets.ManyToManyWidget):
+    """Many-to-many, as slugs or names separated by “;”."""
+
+    def __init__(self, model, field="slug"):
+        super().__init__(model, separator=";", field=field)
+
+    def clean(self, value, row=None, **kwargs):
+        keys = [key.strip() for key in str(value or "").split(self.separator) if key.strip()]
+        found = [find(self.model, self.field, key) for key in keys]
+        return self.model.objects.filter(pk__in=[row.pk for row in found])
+
+    def render(self, value, obj=None, **kwargs):
+        return "; ".join(getattr(row, self.field) for row in value.all()) if value else ""
+
+
+class CountryWidget(widgets.CharWidget):
+    """A country as its ISO 3166-1 alpha-2 code (GB), as the public export writes it."""
+
+    def clean(self, value, row=None, **kwargs):
+        return str(value or "").strip().upper()
+
+    def render(self, value, obj=None, **kwargs):
+        return value.code if value else ""
+
+
+class CuratedResource(resources.ModelResource):
+    """Rows are matched to the database by slug; unchanged rows are skipped; every row is
+    validated like the admin's form (full_clean: choices, constraints, clean()); and history
+    records the import and who ran it."""
+
+    def before_import_row(self, row, **kwargs):
+        for column, value in row.items():
+            if isinstance(value, str) and value[:1] == "'" and value[1:2] in FORMULA_TRIGGERS:
+                row[column] = value[1:]
+
+    def import_instance(self, instance, row, **kwargs):
+        # import-export reads many-to-many columns only once the row is saved, so a wrong
+        # value there would end the import with a traceback instead of this row's error.
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for field in self.get_import_fields():
+            if isinstance(field.widget, widgets.ManyToManyWidget) and field.column_name in row:
+                try:
+                    field.clean(row)
+                except ValueError as error:
+                    errors[field.attribute] = ValidationError(str(error), code="invalid")
+        if errors:
+            raise ValidationError(errors)
+
+    def before_save_instance(self, instance, row, **kwargs):
+        if kwargs.get("user") is not None:
+            instance._history_user = kwargs["user"]
+        instance._change_reason = IMPORT_REASON
+
+    class Meta:
+        import_id_fields = ["slug"]
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        use_transactions = True
+
+
+class ClinicResource(CuratedResource):
+    country = fields.Field(attribute="country", column_name="country", widget=CountryWidget())
+
+    class Meta(CuratedResource.Meta):
+        model = Clinic
+        fields = ["slug", "name", "kind", "city", "country", "website", "note"]
+
+
+class TreatmentResource(CuratedResource):
+    source = fields.Field(attribute="source", column_name="source", widget=Reference(ExosomeSource))
+
+    class Meta(CuratedResource.Meta):
+        model = Treatment
+        fields = [
+            "slug",
+            "name",
+            "source",
+            "route",
+            "combined_procedure",
+            "product",
+            "description",
+        ]
+
+
+class ClaimResource(CuratedResource):
+    clinic = fields.Field(attribute="clinic", column_name="clinic", widget=Reference(Clinic))
+    conference = fields.Field(
+        attribute="conference", column_name="conference", widget=Reference(Conference)
+    )
+    presentation = fields.Field(
+        attribute="presentation", column_name="presentation", widget=Reference(Presentation)
+    )
+    treatment = fields.Field(
+        attribute="treatment", column_name="treatment", widget=Reference(Treatment)
+    )
+    indications = fields.Field(
+        attribute="indications", column_name="indications", widget=References(Indication)
+    )
+    evidence_level = fields.Field(
+        attribute="evidence_level",
+        column_name="evidence_level",
+        widget=Reference(EvidenceLevel, field="code"),
+    )
+
+    class Meta(CuratedResource.Meta):
+        model = Claim
+        fields = [
+            "slug",
+            "title",
+            "statement",
+            "outcome",
+            "context_note",
+            "clinic",
+            "conference",
+            "presentation",
+            "made_on",
+            "treatment",
+            "indications",
+            "evidence_level",
+            "last_reviewed_on",
+        ]
+
+
+class ClaimExportResource(ClaimResource):
+    """The admin's export: the importable columns, and for editors reading it each claim's
+    state and first publication, which an import of the file ignores."""
+
+    state = fields.Field(attribute="state", column_name="state", readonly=True)
+    published_at = fields.Field(attribute="published_at", column_name="published_at", readonly=True)
+
+    class Meta(ClaimResource.Meta):
+        fields = [*ClaimResource.Meta.fields, "state", "published_at"]
+
+
+class CitationResource(CuratedResource):
+    """A claim's sources, one a row, matched by claim and URL: imported alongside claims,
+    since a claim is published only with at least one."""
+
+    claim = fields.Field(attribute="claim", column_name="claim", widget=Reference(Claim))
+
+    class Meta(CuratedResource.Meta):
+        model = Citation
+        import_id_fields = ["claim", "url"]
+        fields = ["claim", "kind", "title", "publisher", "url", "accessed_on", "note", "position"]
+
+
+class RegulatoryStatusResource(CuratedResource):
+    """A treatment's status in a jurisdiction, matched by both: a regulator's new position
+    reaches every claim using the treatment, and each claim's change log, as an edit does."""
+
+    treatment = fields.Field(
+        attribute="treatment", column_name="treatment", widget=Reference(Treatment)
+    )
+    jurisdiction = fields.Field(
+        attribute="jurisdiction",
+        column_name="jurisdiction",
+        widget=Reference(Jurisdiction, field="code"),
+    )
+
+    class Meta(CuratedResource.Meta):
+        model = RegulatoryStatus
+        import_id_fields = ["treatment", "jurisdiction"]
+        fields = [
+            "treatment",
+            "jurisdiction",
+            "status",
+            "explanation",
+            "source_url",
+            "checked_on",
+        ]
