@@ -4,7 +4,9 @@ from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from claims.cache import public_page
 from claims.filters import ClaimFilter
+from claims.history import public_changes
 from claims.models import (
     Claim,
     Clinic,
@@ -69,6 +71,7 @@ def evidence_map(claim_filter):
     return {"columns": [(j, statuses) for j, statuses, _ in columns], "rows": rows}
 
 
+@public_page
 def home(request):
     claim_filter = ClaimFilter()
     latest = Claim.objects.published().for_display()[:5]
@@ -86,6 +89,7 @@ def home(request):
     )
 
 
+@public_page
 def claim_list(request):
     claim_filter = ClaimFilter(request.GET, request=request)
     page_number, page_notice = requested_page(request.GET.get("page"))
@@ -125,6 +129,7 @@ def claim_list(request):
     return render(request, "claims/claim_list.html", context)
 
 
+@public_page
 def claim_detail(request, slug):
     claim = get_public_claim(request, slug)
     jurisdictions = list(Jurisdiction.objects.all())
@@ -140,6 +145,7 @@ def claim_detail(request, slug):
             "claim": claim,
             "flags": flags,
             "citations": citations,
+            "changes": public_changes(claim, jurisdictions),
             "show_questions": any(flag.is_warning for flag in flags),
             "claim_review": claim_review(
                 claim,
@@ -199,6 +205,7 @@ def entity_page(request, entity, param, facts, statuses=()):
     )
 
 
+@public_page
 def clinic_detail(request, slug):
     clinic = get_object_or_404(Clinic, slug=slug)
     facts = [
@@ -211,6 +218,7 @@ def clinic_detail(request, slug):
     return entity_page(request, clinic, "clinic", facts)
 
 
+@public_page
 def treatment_detail(request, slug):
     treatment = get_object_or_404(Treatment.objects.select_related("source"), slug=slug)
     facts = [
@@ -226,6 +234,7 @@ def treatment_detail(request, slug):
     return entity_page(request, treatment, "treatment", facts, statuses)
 
 
+@public_page
 def source_detail(request, slug):
     source = get_object_or_404(ExosomeSource, slug=slug)
     facts = [
@@ -235,10 +244,12 @@ def source_detail(request, slug):
     return entity_page(request, source, "source", facts)
 
 
+@public_page
 def evidence_scale(request):
     return render(request, "claims/evidence.html", {"levels": EvidenceLevel.objects.all()})
 
 
+@public_page
 def regulatory(request):
     """What each status means, and for each jurisdiction which statuses we have recorded,
     for how many treatments, on which sources."""

@@ -1,0 +1,329 @@
+"""Caching for Claimwatch: whole anonymous pages with conditional GET, and the Redis backend
+that fails soft.
+
+Pages. A public page is a function of two things: the curated data and the request's URL. The
+curated data has one version, kept in the cache and bumped by `claims.signals` whenever an
+editor saves or deletes anything curated. Page keys and ETags include that version, so one bump
+makes every cached page and every validator stale at once, and nothing has to be deleted.
+Logged-in users may preview drafts: their pages are never stored, here or downstream.
+
+The version lives in the cache because the pages do: with Redis (REDIS_URL) every app server
+sees each bump, within a second (each process trusts the version it read for that long, and
+keeps its most requested pages itself: `LocalPages`). The local-memory fallback is per process,
+fit for one process (development, tests), where a bump in one worker would not reach another.
+Pages are stored gzipped and sent so to clients that accept it.
+"""
+
+import gzip
+import hashlib
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.http import HttpResponse
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date, quote_etag
+from django.utils.text import compress_string
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+VERSION_KEY = "claimwatch:data-version"
+PAGE_KEY_PREFIX = "claimwatch:page"
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+SMALLEST_WORTH_COMPRESSING = 1024
+# How long a process trusts the version it last read, and how many pages it keeps itself.
+VERSION_CHECK_SECONDS = 1.0
+LOCAL_PAGES = 500
+
+
+class LocalPages:
+    """This process's copy of the version and of its most requested pages. Without it every
+    hit costs two round trips to Redis and a 25 kB transfer. An edit made in this process
+    shows at once; one made in another shows here within VERSION_CHECK_SECONDS."""
+
+    def __init__(self, size):
+        self.size = size
+        self.lock = threading.Lock()
+        self.clear()
+
+    def clear(self):
+        self.version, self.fresh_until, self.pages = None, 0.0, OrderedDict()
+
+    def trusted_version(self):
+        return self.version if time.monotonic() < self.fresh_until else None
+
+    def remember_version(self, version):
+        with self.lock:
+            if version != self.version:
+                self.pages = OrderedDict()  # pages of older versions can never be asked for
+            self.version, self.fresh_until = version, time.monotonic() + VERSION_CHECK_SECONDS
+
+    def get(self, key):
+        with self.lock:
+            page = self.pages.get(key)
+            if page is not None:
+                self.pages.move_to_end(key)
+            return page
+
+    def put(self, key, page):
+        with self.lock:
+            self.pages[key] = page
+            while len(self.pages) > self.size:
+                self.pages.popitem(last=False)
+
+
+local_pages = LocalPages(LOCAL_PAGES)
+
+
+def _new_version():
+    """Hex nanoseconds since the epoch: unique enough, and it says when the data changed."""
+    return f"{time.time_ns():x}"
+
+
+def data_version():
+    """The current data version. An emptied cache (restart, eviction, Redis down) starts a new
+    one, which only makes pages look changed: safe."""
+    version = local_pages.trusted_version()
+    if version is None:
+        version = cache.get(VERSION_KEY)
+        if version is None:
+            cache.add(VERSION_KEY, _new_version(), timeout=None)
+            version = cache.get(VERSION_KEY) or _new_version()
+        local_pages.remember_version(version)
+    return version
+
+
+def bump_data_version():
+    """Curated data changed: every cached page and ETag is stale from now on."""
+    version = _new_version()
+    cache.set(VERSION_KEY, version, timeout=None)
+    local_pages.remember_version(version)
+
+
+def last_modified(version):
+    """The Unix time of the change that made `version`."""
+    return int(version, 16) // 1_000_000_000
+
+
+def _digest(*parts):
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def page_etag(request, version):
+    """Weak: the same page may go out gzipped or not."""
+    return "W/" + quote_etag(_digest(version, request.get_full_path()))
+
+
+def page_key(request, version):
+    """Keyed by the request's own full URL (host included: pages carry absolute canonical
+    links), not a canonical form: the list redirects other spellings before it renders."""
+    return f"{PAGE_KEY_PREFIX}:{version}:{_digest(request.build_absolute_uri())}"
+
+
+def _storable(request, response):
+    """Only a plain 200 nobody else could be hurt by: no cookie set for this visitor, and no
+    per-visitor secret baked into the HTML (a CSP nonce, a CSRF token), which a cached copy
+    would hand to everyone else."""
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not isinstance(getattr(request, "_csp_nonce", None), str)
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+    )
+
+
+def _frozen(response):
+    """What a stored page is: smaller to keep and quicker to load than a pickled response."""
+    return response.status_code, list(response.items()), response.content
+
+
+def _thawed(page):
+    status, headers, content = page
+    return HttpResponse(content, status=status, headers=dict(headers))
+
+
+def _cached_page(key):
+    page = local_pages.get(key)
+    if page is None:
+        page = cache.get(key)
+        if page is not None:
+            local_pages.put(key, page)
+    return None if page is None else _thawed(page)
+
+
+def _store_page(key, response, seconds):
+    page = _frozen(response)
+    cache.set(key, page, seconds)
+    local_pages.put(key, page)
+
+
+def _accepts_gzip(request):
+    return bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
+
+
+def _gzipped(response):
+    """The page compressed once, stored so and sent as it is to every client that accepts gzip
+    (all browsers): a list page's facets make 250 kB of HTML, 25 kB gzipped. Only pages
+    without a visitor's secret are compressed, so BREACH has nothing to guess."""
+    if response.has_header("Content-Encoding") or len(response.content) < (
+        SMALLEST_WORTH_COMPRESSING
+    ):
+        return response
+    response.content = compress_string(response.content)
+    response.headers["Content-Encoding"] = "gzip"
+    response.headers.pop("Content-Length", None)
+    return response
+
+
+def _gunzipped(response):
+    response.content = gzip.decompress(response.content)
+    del response.headers["Content-Encoding"]
+    response.headers.pop("Content-Length", None)
+    return response
+
+
+def public_page(view):
+    """Decorate a public HTML view.
+
+    Anonymous GET/HEAD: answer 304 when the browser's ETag or Last-Modified still holds; else
+    serve the page from the cache for PAGE_CACHE_SECONDS (0 turns the page cache off), and let
+    browsers and CDNs keep it for PAGE_MAX_AGE seconds. Everyone else: the view's own response,
+    marked private and not to be stored."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
+            response = view(request, *args, **kwargs)
+            patch_cache_control(response, private=True, no_store=True)
+            return response
+
+        version = data_version()
+        etag = page_etag(request, version)
+        response = get_conditional_response(
+            request, etag=etag, last_modified=last_modified(version)
+        )
+        if response is None:
+            key = page_key(request, version)
+            seconds = settings.PAGE_CACHE_SECONDS
+            response = _cached_page(key) if seconds else None
+            if response is None:
+                response = view(request, *args, **kwargs)
+                if _storable(request, response):
+                    if seconds and request.method == "GET":
+                        response = _gzipped(response)
+                        _store_page(key, response, seconds)
+                    elif _accepts_gzip(request):
+                        response = _gzipped(response)
+            if response.get("Content-Encoding") == "gzip" and not _accepts_gzip(request):
+                response = _gunzipped(response)
+            patch_vary_headers(response, ["Accept-Encoding"])
+        if response.status_code in (200, 304):
+            response.headers.setdefault("ETag", etag)
+            response.headers.setdefault("Last-Modified", http_date(last_modified(version)))
+        patch_cache_control(response, public=True, max_age=settings.PAGE_MAX_AGE)
+        return response
+
+    return wrapper
+
+
+# --- The Redis backend ---------------------------------------------------------------------
+# A Redis cache that fails soft. The cache only saves work, so when Redis is down or slow the
+# site should answer from the database (slower, still correct) rather than with a 500, which is
+# what Django's RedisCache does on a connection error.
+#
+# After a failure Redis is left alone for RETRY_AFTER_SECONDS: an unreachable server then costs
+# one timeout every few seconds instead of one on every cache call.
+
+RETRY_AFTER_SECONDS = 5
+
+
+class DegradingRedisCacheClient(RedisCacheClient):
+    """Each call answers as a cache that holds nothing and keeps nothing when Redis fails."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.down_until = 0.0
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        # Django builds a new redis.Redis for every cache call, and redis-py fills some 170
+        # response callbacks in each: a fifth of a millisecond, twice per cached page. One
+        # client per connection pool does the same work (clients are thread-safe).
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+    def attempt(self, call, fallback, *args):
+        if time.monotonic() < self.down_until:
+            return fallback
+        try:
+            return call(*args)
+        except RedisError as error:
+            self.down_until = time.monotonic() + RETRY_AFTER_SECONDS
+            logger.warning(
+                "Redis is unavailable (%s): serving without the cache for %s s",
+                error,
+                RETRY_AFTER_SECONDS,
+            )
+            return fallback
+
+    def get(self, key, default):
+        return self.attempt(super().get, default, key, default)
+
+    def get_many(self, keys):
+        return self.attempt(super().get_many, {}, keys)
+
+    def has_key(self, key):
+        return self.attempt(super().has_key, False, key)
+
+    def add(self, key, value, timeout):
+        return self.attempt(super().add, False, key, value, timeout)
+
+    def set(self, key, value, timeout):
+        return self.attempt(super().set, None, key, value, timeout)
+
+    def set_many(self, data, timeout):
+        return self.attempt(super().set_many, None, data, timeout)
+
+    def touch(self, key, timeout):
+        return self.attempt(super().touch, False, key, timeout)
+
+    def delete(self, key):
+        return self.attempt(super().delete, False, key)
+
+    def delete_many(self, keys):
+        return self.attempt(super().delete_many, None, keys)
+
+    def clear(self):
+        return self.attempt(super().clear, False)
+
+    def incr(self, key, delta):
+        # A counter that cannot be read is reported as missing, as incr() does for a key
+        # that is not there; callers already handle that.
+        value = self.attempt(super().incr, None, key, delta)
+        if value is None:
+            raise ValueError(f"Key {key!r} not found: the cache is unavailable.")
+        return value
+
+    def ping(self):
+        return self.get_client(write=True).ping()
+
+
+class DegradingRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = DegradingRedisCacheClient
+
+    def ping(self):
+        """Raises when Redis cannot be reached, for the health check, which must not degrade."""
+        return self._cache.ping()
