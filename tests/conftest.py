@@ -5,7 +5,10 @@ from datetime import date
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
+from django.utils import timezone
 
+from claims.cache import local_pages
 from claims.models import (
     Citation,
     Claim,
@@ -23,6 +26,14 @@ from claims.models import (
 )
 
 _numbers = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache. A rolled-back test bumps no data version, so a
+    page it cached would otherwise answer the next test (claims/cache.py)."""
+    cache.clear()
+    local_pages.clear()
 
 
 def make_clinic(**fields):
@@ -106,7 +117,12 @@ def make_claim(*, published=True, citations=1, indications=(), **fields):
             accessed_on=date(2026, 11, 1),
         )
     if published:
-        claim.publish()
+        # The state publishing leaves, without its checks: many tests publish claims whose
+        # treatment has no status in some jurisdiction, as adding a jurisdiction after
+        # publication leaves them. tests/test_workflow.py tests publishing itself.
+        claim.state = Claim.State.PUBLISHED
+        claim.published_at = claim.published_at or timezone.now()
+        claim.save()
     return claim
 
 
@@ -162,5 +178,161 @@ def editor(db):
 
 
 @pytest.fixture
+def publisher(db):
+    user = User.objects.create_user("publisher", password="pw-publisher-123", is_staff=True)
+    user.groups.add(Group.objects.get(name="Publishers"))
+    return user
+
+
+@pytest.fixture
 def superuser(db):
     return User.objects.create_superuser("admin", password="pw-admin-123")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def plain_http():
+    """The tests speak plain HTTP (the test client, the live server on http://localhost), so
+    production's redirect to HTTPS is off for them. Everything else stays as in production:
+    tests/test_security.py checks the deployed settings in a subprocess."""
+    from django.test import override_settings
+
+    with override_settings(SECURE_SSL_REDIRECT=False):
+        yield
+
+
+# --- Real-browser fixtures (tests/test_browser.py) -------------------------------------------
+# Imports stay inside the fixtures: Playwright is a dev-only dependency and this block should
+# not reach into the factories above.
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def _serve_nothing(application):
+    """A live-server static handler that leaves /static/ to the app's own WhiteNoise."""
+    return application
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, with static files served as in production.
+
+    pytest-django wraps the server in staticfiles' StaticFilesHandler, which answers every
+    /static/ request itself through the finders. The finders know `claims/site.js` but not the
+    hashed `claims/site.<hash>.js` that CompressedManifestStaticFilesStorage writes into pages
+    when DEBUG is off, so the script and the stylesheet 404 before WhiteNoise is reached. With
+    the handler removed, WhiteNoise serves the collected files from STATIC_ROOT, as in
+    production (pytest-django runs tests with DEBUG off, so WhiteNoise never uses finders)."""
+    import os
+
+    from pytest_django.live_server_helper import LiveServer
+
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    server.thread.static_handler = _serve_nothing
+    server.start()
+    yield server
+    server.stop()
+
+
+def _skip_or_fail(reason):
+    """A missing browser skips locally but fails on CI, where it would hide every test."""
+    import os
+
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true: browser tests must run)")
+    pytest.skip(reason)
+
+
+def _fail_on_stale_static_files():
+    """Pages get the collected copies from STATIC_ROOT: a forgotten collectstatic would test an
+    old site.js, or (with manifest storage) break every page on a missing manifest entry."""
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    for name in ("claims/site.js", "claims/site.css"):
+        try:  # the hashed name under manifest storage (DEBUG off), else the name itself
+            stored = getattr(staticfiles_storage, "stored_name", lambda name: name)(name)
+        except ValueError:  # no manifest, or no entry in it
+            stored = None
+        collected = Path(staticfiles_storage.path(stored)) if stored else None
+        source = Path(finders.find(name)).read_bytes()
+        if not (collected and collected.exists() and collected.read_bytes() == source):
+            pytest.fail(
+                f"The collected {name} is missing or stale: run `DEBUG=0 SECRET_KEY=x "
+                "python manage.py collectstatic --noinput` first (`make test` does)."
+            )
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the whole session."""
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        _skip_or_fail(f"{CHROMIUM} is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("Playwright is not installed (pip install -e '.[dev]')")
+    _fail_on_stale_static_files()
+    # Playwright's sync API keeps an asyncio loop marked as running in this thread while the
+    # browser lives, so Django would refuse ORM calls here (factories, the transactional_db
+    # flush) with SynchronousOnlyOperation. Nothing in this thread runs concurrently with
+    # that loop: the ORM calls are safe, and the live server has its own thread anyway.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_context(browser, live_server):
+    """Makes browser contexts on the live server (kwargs go to `browser.new_context`).
+
+    Each fails its test on a JavaScript error or an error response, such as a 404 for
+    site.js."""
+    contexts, problems = [], []
+
+    def on_response(response):
+        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+            problems.append(f"{response.status} {response.url}")
+
+    def make(**options):
+        options = {
+            "base_url": live_server.url,
+            "viewport": {"width": 1280, "height": 900},
+            **options,
+        }
+        context = browser.new_context(**options)
+        context.set_default_timeout(5_000)
+        context.on("weberror", lambda error: problems.append(f"JavaScript: {error.error}"))
+        context.on("response", on_response)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert problems == []
+
+
+@pytest.fixture
+def page(new_context):
+    """A fresh page in its own context, 1280 px wide, with JavaScript on."""
+    return new_context().new_page()

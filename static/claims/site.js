@@ -21,7 +21,16 @@
     return document.querySelector("[data-browse]");
   }
 
+  // Only the latest request may swap the list: an earlier, slower answer is dropped.
+  var latestRequest = 0;
+
+  function formUrl(form) {
+    var query = new URLSearchParams(new FormData(form)).toString();
+    return form.action + (query ? "?" + query : "");
+  }
+
   async function load(url, pushToHistory) {
+    var request = ++latestRequest;
     var root = browseRoot();
     root.setAttribute("aria-busy", "true");
     var focusedId = document.activeElement ? document.activeElement.id : "";
@@ -30,22 +39,27 @@
     try {
       var response = await fetch(url, { headers: { Accept: "text/html" } });
       var html = await response.text();
+      if (request !== latestRequest) return;
       var page = new DOMParser().parseFromString(html, "text/html");
       var fresh = page.querySelector("[data-browse]");
       if (!fresh) throw new Error("The response has no claim list.");
       var freshPanel = fresh.querySelector("[data-collapse-on-small]");
       if (freshPanel) freshPanel.open = panelWasOpen;
-      root.replaceWith(fresh);
+      browseRoot().replaceWith(fresh);
       document.title = page.title;
-      var canonical = page.querySelector('link[rel="canonical"]');
-      var current = document.querySelector('link[rel="canonical"]');
-      if (canonical && current) current.href = canonical.href;
+      ['link[rel="canonical"]', 'link[rel="alternate"]'].forEach(function (selector) {
+        var fresher = page.querySelector(selector);
+        var current = document.querySelector(selector);
+        if (fresher && current) current.href = fresher.href;
+      });
       if (pushToHistory) history.pushState({}, "", response.url);
-      var focusTarget = focusedId && document.getElementById(focusedId);
-      if (focusTarget) focusTarget.focus();
+      // Keep focus where it was; a removed chip has no successor, so go to the new summary.
+      var focusTarget = (focusedId && document.getElementById(focusedId)) ||
+        document.getElementById("results-heading");
+      if (focusTarget && document.activeElement === document.body) focusTarget.focus();
       setUpCopyButtons();
     } catch (error) {
-      window.location.href = url;
+      if (request === latestRequest) window.location.href = url;
     }
   }
 
@@ -64,14 +78,17 @@
   if (browseRoot() && window.fetch && window.history.pushState) {
     document.addEventListener("change", function (event) {
       var input = event.target;
-      if (input.closest("#filters") && input.dataset.url) load(input.dataset.url, true);
+      if (!input.closest("#filters") || !input.dataset.url) return;
+      // data-url is the canonical URL for this one change to the list on screen; while an
+      // earlier change is still loading, the form holds every tick (the server canonicalises).
+      var busy = browseRoot().hasAttribute("aria-busy");
+      load(busy ? formUrl(input.form) : input.dataset.url, true);
     });
     document.addEventListener("submit", function (event) {
       var form = event.target;
       if (form.id !== "filters") return;
       event.preventDefault();
-      var query = new URLSearchParams(new FormData(form)).toString();
-      load(form.action + (query ? "?" + query : ""), true);
+      load(formUrl(form), true);
     });
     document.addEventListener("click", function (event) {
       var link = event.target.closest("#results a[href]");
