@@ -25,6 +25,22 @@ from claims.models import (
     Treatment,
 )
 
+# Every model editors curate, by model name: the groups and history cover exactly these.
+CURATED = [
+    "conference",
+    "presentation",
+    "clinic",
+    "exosomesource",
+    "indication",
+    "treatment",
+    "evidencelevel",
+    "jurisdiction",
+    "regulatorystatus",
+    "claim",
+    "citation",
+    "claimstatusoverride",
+]
+
 _numbers = itertools.count(1)
 
 

@@ -19,6 +19,7 @@ from claims.models import (
     Treatment,
 )
 from tests.conftest import (
+    CURATED,
     make_claim,
     make_clinic,
     make_evidence_level,
@@ -32,20 +33,6 @@ pytestmark = pytest.mark.django_db
 editors_migration = importlib.import_module("claims.migrations.0002_editors_group")
 publishers_migration = importlib.import_module("claims.migrations.0004_publishers_group")
 
-CURATED = [
-    "conference",
-    "presentation",
-    "clinic",
-    "exosomesource",
-    "indication",
-    "treatment",
-    "evidencelevel",
-    "jurisdiction",
-    "regulatorystatus",
-    "claim",
-    "citation",
-    "claimstatusoverride",
-]
 EDITED_IN_THEIR_CLAIM = {"citation", "claimstatusoverride"}
 REGISTERED = [m for m in CURATED if m not in EDITED_IN_THEIR_CLAIM]
 

@@ -21,24 +21,10 @@ from claims.models import (
     RegulatoryStatus,
     Status,
 )
-from tests.conftest import make_claim, make_evidence_level, make_status, make_treatment
+from tests.conftest import CURATED, make_claim, make_evidence_level, make_status, make_treatment
 
 pytestmark = pytest.mark.django_db
 
-CURATED = [
-    "conference",
-    "presentation",
-    "clinic",
-    "exosomesource",
-    "indication",
-    "treatment",
-    "evidencelevel",
-    "jurisdiction",
-    "regulatorystatus",
-    "claim",
-    "citation",
-    "claimstatusoverride",
-]
 # `public_changes` needs the prefetched statuses and overrides the claim page reads.
 for_page = Claim.objects.for_display
 
