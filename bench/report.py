@@ -148,11 +148,14 @@ def targets(size):
     rows.append(
         f"| filtered list, cold: p50 < 50 ms | {cold['p50']:g} ms | {mark(cold['p50'] < 50)} |"
     )
-    limit = page.get("limit", size["limit"])
+    # Judged against the faster of the adjacent limit run and the median one: a limit run
+    # slowed by load from outside would otherwise flatter the page.
+    limit = max(page.get("limit", size["limit"]), size["limit"], key=lambda run: run["rps"])
     share = hot["rps"] / limit["rps"]
     rows.append(
         f"| filtered list, hot: ≥ 50 % of the limit | {share:.0%} ({hot['rps']:,.0f} vs "
-        f"{limit['rps']:,.0f} req/s) | {mark(share >= 0.5)} |"
+        f"{limit['rps']:,.0f} req/s, the faster of the adjacent and the median limit run) "
+        f"| {mark(share >= 0.5)} |"
     )
     if csv.get("status") == 200:
         rows.append(f"| CSV export: < 10 s | {csv['seconds']} s | {mark(csv['seconds'] < 10)} |")

@@ -51,6 +51,7 @@ MAX_QUERY_LENGTH = 200
 # refuse them: a search reads them as spaces, a filter value drops them.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_VALUES_PER_PARAM = 50
+MAX_OPTIONS_PER_FACET = 30
 
 
 class Sort:
@@ -90,6 +91,7 @@ class Facet:
     param: str
     label: str
     options: list[Option] = field(default_factory=list)
+    hidden_count: int = 0  # options with claims that are not listed (see MAX_OPTIONS_PER_FACET)
 
     shown_first = 8
 
@@ -417,6 +419,16 @@ class ClaimFilter(django_filters.FilterSet):
             selected = set(self.state.get(param, []))
             for value in selected - counts[param].keys():
                 counts[param][value] = (self.labels[param][value], 0)
+            ranked = sorted(
+                counts[param].items(),
+                key=lambda item: (item[0] not in selected, -item[1][1], item[1][0].lower()),
+            )
+            # Selected options always show; past them, the most frequent. Hundreds of clinics
+            # would otherwise cost a canonical URL and a checkbox each on every page.
+            shown = [item for item in ranked if item[0] in selected]
+            shown += [item for item in ranked if item[0] not in selected][
+                : max(MAX_OPTIONS_PER_FACET - len(shown), 0)
+            ]
             options = [
                 Option(
                     value=value,
@@ -425,10 +437,9 @@ class ClaimFilter(django_filters.FilterSet):
                     selected=value in selected,
                     toggle_url=self.url(**{param: sorted(selected ^ {value})}),
                 )
-                for value, (option_label, count) in counts[param].items()
+                for value, (option_label, count) in shown
             ]
-            options.sort(key=lambda o: (not o.selected, -o.count, o.label.lower()))
-            facets.append(Facet(param, label, options))
+            facets.append(Facet(param, label, options, hidden_count=len(ranked) - len(shown)))
         return facets
 
     def _facet_counts_query(self):

@@ -133,7 +133,8 @@ DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 # PostgreSQL session settings for every connection. JIT compilation adds seconds to the list's
 # facet queries and saves nothing at this size; random_page_cost 1.1 tells the planner the data
 # is in RAM or on SSD, so it reads the covering indexes (docs/deploy.md). Empty: the server's.
-POSTGRES_OPTIONS = env_str("POSTGRES_OPTIONS", "-c jit=off -c random_page_cost=1.1")
+# Read directly: unlike other variables, an empty value means "send none" (for PgBouncer).
+POSTGRES_OPTIONS = os.environ.get("POSTGRES_OPTIONS", "-c jit=off -c random_page_cost=1.1")
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.postgresql" and POSTGRES_OPTIONS:
         _database.setdefault("OPTIONS", {})["options"] = POSTGRES_OPTIONS

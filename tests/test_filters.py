@@ -296,3 +296,25 @@ def test_it_counts_facets_under_a_text_search(catalogue):
     assert {o.value: o.count for o in facets["fda"].options} == {
         "not-approved": 2,
     }
+
+
+def test_it_lists_the_most_frequent_options_and_always_the_selected_ones(fda, eu):
+    from claims import filters
+
+    treatment = make_treatment()
+    busiest = make_clinic(slug="busiest")
+    for _ in range(3):
+        make_claim(clinic=busiest, treatment=treatment)
+    quiet = [make_clinic(slug=f"quiet-{n:02}") for n in range(filters.MAX_OPTIONS_PER_FACET + 4)]
+    for clinic in quiet:
+        make_claim(clinic=clinic, treatment=treatment)
+
+    chosen = quiet[-1].slug
+    clinic_facet = next(
+        f for f in ClaimFilter(query_dict(f"clinic={chosen}")).facets() if f.param == "clinic"
+    )
+
+    values = [option.value for option in clinic_facet.options]
+    assert len(values) == filters.MAX_OPTIONS_PER_FACET
+    assert values[:2] == [chosen, "busiest"]
+    assert clinic_facet.hidden_count == len(quiet) + 1 - filters.MAX_OPTIONS_PER_FACET

@@ -66,7 +66,8 @@ def test_it_uses_every_evidence_level_and_mostly_weak_ones():
     levels = Counter(claims.values_list("evidence_level__code", flat=True))
 
     assert set(levels) == set(EvidenceLevel.objects.values_list("code", flat=True))
-    assert levels["expert-opinion"] > levels["rct"] > levels["systematic-review"] - 10
+    assert levels.most_common(1)[0][0] == "expert-opinion"
+    assert levels["case-series"] > levels["rct"] > levels["systematic-review"]
 
 
 def test_it_publishes_most_claims_and_keeps_some_drafts_and_retractions():
