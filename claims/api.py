@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views import defaults
 
+from claims.cache import public_page
 from claims.filters import ClaimFilter, Sort
 from claims.models import (
     Citation,
@@ -163,6 +164,7 @@ def citation_data(citation):
 
 
 @read_only
+@public_page
 def claim_list(request):
     page_number, page_notice = requested_page(request.GET.get("page"))
     if page_notice:
@@ -210,6 +212,7 @@ def claim_list(request):
 
 
 @read_only
+@public_page
 def claim_detail(request, slug):
     claim = (
         Claim.objects.public().for_display().prefetch_related("citations").filter(slug=slug).first()

@@ -35,6 +35,8 @@ def public_urls(claim):
         claim.treatment.source.get_absolute_url(),
         reverse("claims:evidence"),
         reverse("claims:regulatory"),
+        reverse("claims:api-claims") + f"?clinic={claim.clinic.slug}",
+        reverse("claims:api-claim", args=[claim.slug]),
     ]
 
 
