@@ -12,6 +12,7 @@ from claims.cache import local_pages
 from claims.models import (
     Citation,
     Claim,
+    ClaimStatusOverride,
     Clinic,
     EvidenceLevel,
     ExosomeSource,
@@ -140,6 +141,19 @@ def make_claim(*, published=True, citations=1, indications=(), **fields):
         claim.published_at = claim.published_at or timezone.now()
         claim.save()
     return claim
+
+
+def make_override(claim, jurisdiction, status, **fields):
+    fields = {
+        "reason": "A disease claim makes this a drug.",
+        "source_url": "https://example.org/drug-or-cosmetic",
+        "explanation": "Claimed to treat eczema.",
+        "checked_on": date(2026, 11, 2),
+        **fields,
+    }
+    return ClaimStatusOverride.objects.create(
+        claim=claim, jurisdiction=jurisdiction, status=status, **fields
+    )
 
 
 def make_indication(**fields):

@@ -15,13 +15,19 @@ from simple_history.admin import SimpleHistoryAdmin
 from claims.history import FIXTURE_REASON, public_changes
 from claims.models import (
     Claim,
-    ClaimStatusOverride,
     EvidenceLevel,
     Jurisdiction,
     RegulatoryStatus,
     Status,
 )
-from tests.conftest import CURATED, make_claim, make_evidence_level, make_status, make_treatment
+from tests.conftest import (
+    CURATED,
+    make_claim,
+    make_evidence_level,
+    make_override,
+    make_status,
+    make_treatment,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,19 +37,6 @@ for_page = Claim.objects.for_display
 
 def history_url(obj):
     return reverse(f"admin:claims_{obj._meta.model_name}_history", args=[obj.pk])
-
-
-def override(claim, jurisdiction, status, **fields):
-    return ClaimStatusOverride.objects.create(
-        claim=claim,
-        jurisdiction=jurisdiction,
-        status=status,
-        reason=fields.pop("reason", "A disease claim."),
-        source_url="https://example.org/override",
-        explanation="x",
-        checked_on=date(2026, 11, 1),
-        **fields,
-    )
 
 
 def texts(claim):
@@ -215,7 +208,7 @@ def test_it_records_who_edited_citations_in_their_claim(client, editor, publishe
 def test_it_flips_the_flag_of_every_claim_using_a_treatment_at_once(client, fda, serum):
     users = [make_claim(treatment=serum) for _ in range(3)]
     own = make_claim(treatment=serum, title="Sets its own FDA flag")
-    override(own, fda, Status.PROHIBITED)
+    make_override(own, fda, Status.PROHIBITED)
 
     set_status(serum, fda, Status.NOT_APPROVED)
 
@@ -231,7 +224,7 @@ def test_it_flips_the_flag_of_every_claim_using_a_treatment_at_once(client, fda,
 def test_it_tells_each_claims_readers_about_a_status_change(client, fda, serum):
     users = [make_claim(treatment=serum, title=f"Claim {i}") for i in range(2)]
     own = make_claim(treatment=serum, title="Sets its own FDA flag")
-    override(own, fda, Status.PROHIBITED)
+    make_override(own, fda, Status.PROHIBITED)
 
     set_status(serum, fda, Status.NOT_APPROVED)
 
@@ -279,7 +272,7 @@ def test_it_keeps_changes_before_publication_to_itself(fda, eu, serum, publisher
 
 
 def test_it_tells_of_overrides_added_changed_and_removed(fda, eu, published):
-    own = override(published, fda, Status.NOT_APPROVED)
+    own = make_override(published, fda, Status.NOT_APPROVED)
     own.status = Status.PROHIBITED
     own.save()
     own.delete()
@@ -357,7 +350,7 @@ def test_it_takes_rows_without_history_as_they_always_were(fda, eu):
         for jurisdiction in [fda, eu]
     )
     claim = make_claim(treatment=treatment)
-    override(claim, fda, Status.NOT_APPROVED)
+    make_override(claim, fda, Status.NOT_APPROVED)
 
     assert texts(claim) == [
         "FDA flag changed from lawful cosmetic (no pre-market review) to not approved"

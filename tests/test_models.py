@@ -21,25 +21,13 @@ from tests.conftest import (
     make_claim,
     make_clinic,
     make_evidence_level,
+    make_override,
     make_source,
     make_status,
     make_treatment,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def override(claim, jurisdiction, status, **fields):
-    fields = {
-        "reason": "A disease claim makes this a drug.",
-        "source_url": "https://example.org/drug-or-cosmetic",
-        "explanation": "Claimed to treat eczema.",
-        "checked_on": date(2026, 11, 2),
-        **fields,
-    }
-    return ClaimStatusOverride.objects.create(
-        claim=claim, jurisdiction=jurisdiction, status=status, **fields
-    )
 
 
 class TestFlags:
@@ -62,7 +50,7 @@ class TestFlags:
         make_status(treatment, fda, Status.COSMETIC)
         make_status(treatment, eu, Status.COSMETIC)
         claim = make_claim(treatment=treatment)
-        override(claim, fda, Status.NOT_APPROVED)
+        make_override(claim, fda, Status.NOT_APPROVED)
 
         fda_flag, eu_flag = claim.flags([fda, eu])
 
@@ -88,7 +76,7 @@ class TestFlags:
         make_status(cosmetic, fda, Status.COSMETIC)
         inherited = make_claim(treatment=cosmetic)
         overridden = make_claim(treatment=cosmetic)
-        override(overridden, fda, Status.NOT_APPROVED)
+        make_override(overridden, fda, Status.NOT_APPROVED)
         unassessed = make_claim()
 
         def slugs(statuses):
@@ -178,7 +166,7 @@ class TestConstraints:
 
     def test_it_refuses_an_override_without_reason_or_source(self, claim, fda):
         with pytest.raises(IntegrityError), transaction.atomic():
-            override(claim, fda, Status.NOT_APPROVED, reason="")
+            make_override(claim, fda, Status.NOT_APPROVED, reason="")
 
     def test_it_explains_an_override_without_a_source(self, claim, fda):
         incomplete = ClaimStatusOverride(
