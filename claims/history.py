@@ -31,12 +31,34 @@ FIXTURE_REASON = "Loaded from fixtures"
 def record_fixture_row(model, instance):
     """Record a row loaddata saved. It saves rows raw, and simple_history records nothing for a
     raw save: without this a seeded status's first edit would have no “before” to compare with.
-    The record's reason marks it as a load, which the public change log never reports."""
+    The record's reason marks it as a load, which the public change log never reports.
+
+    loaddata sets a claim's indications right after saving it, which simple_history would
+    record as a change by nobody: the load's own record takes them instead (see
+    `record_fixture_indications`)."""
     if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return  # `manage.py restore` loads a backup's own history
     history = model.history
     known = history.filter(**{model._meta.pk.attname: instance.pk}).exists()
-    history.bulk_history_create([instance], update=known, default_change_reason=FIXTURE_REASON)
+    (record,) = history.bulk_history_create(
+        [instance], update=known, default_change_reason=FIXTURE_REASON
+    )
+    if isinstance(instance, Claim):
+        instance.skip_history_when_saving = True  # simple_history's flag: no record of its own
+        instance.fixture_record = record
+        record_fixture_indications(instance)  # those it has now: a reload may not change them
+
+
+def record_fixture_indications(claim):
+    """Snapshot a loaded claim's indications in the record its load made, as simple_history
+    does in the record of an edit; again whenever loaddata then sets them."""
+    record = claim.fixture_record
+    snapshot = record.indications.model
+    snapshot.objects.filter(history=record).delete()
+    snapshot.objects.bulk_create(
+        snapshot(history=record, id=row.id, claim_id=row.claim_id, indication_id=row.indication_id)
+        for row in Claim.indications.through.objects.filter(claim=claim)
+    )
 
 
 @dataclass(frozen=True)

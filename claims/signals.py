@@ -8,7 +8,7 @@ from django.dispatch import receiver
 from simple_history.models import HistoricalChanges
 
 from claims.cache import bump_data_version
-from claims.history import record_fixture_row
+from claims.history import record_fixture_indications, record_fixture_row
 from claims.models import Claim, Clinic, ExosomeSource, Indication, Treatment
 
 
@@ -25,6 +25,8 @@ def refresh_search_documents(claims):
 def indications_changed(sender, instance, action, reverse, pk_set, **kwargs):
     if action not in {"post_add", "post_remove", "post_clear"}:
         return
+    if hasattr(instance, "fixture_record"):
+        record_fixture_indications(instance)
     if reverse:
         refresh_search_documents(Claim.objects.filter(indications=instance))
         if action != "post_clear":

@@ -9,6 +9,7 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
+from claims.history import FIXTURE_REASON
 from claims.models import (
     Claim,
     ClaimStatusOverride,
@@ -104,6 +105,22 @@ def test_it_leaves_every_row_count_unchanged_when_loaded_twice(seeded):
         if hasattr(model, "natural_key")
     } == keys
     assert all(count > 0 for name, count in counts.items() if name != "Presentation")
+
+
+def test_it_records_each_load_of_a_claim_once_with_its_indications(seeded):
+    load_seed()
+
+    for claim in Claim.objects.prefetch_related("indications"):
+        records = list(claim.history.order_by("history_id"))
+        assert [(r.history_type, r.history_change_reason) for r in records] == [
+            ("+", FIXTURE_REASON),
+            ("~", FIXTURE_REASON),
+        ]
+        indications = sorted(indication.pk for indication in claim.indications.all())
+        for record in records:
+            assert sorted(record.indications.values_list("indication_id", flat=True)) == (
+                indications
+            )
 
 
 def test_it_updates_an_edited_row_instead_of_adding_one(seeded):
