@@ -1,6 +1,7 @@
 """The benchmark's table, from bench/run.py's figures: `python bench/report.py results.json`."""
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -120,12 +121,47 @@ def report(results):
     ]
     for size in sizes:
         lines.append(f"| synthetic, seed 1 | {size['claims']:,} | {size['generate_seconds']} s |")
-    lines += ["", *targets(sizes[-1]), ""]
+    if "load" in results:
+        lines += ["", *load_report(results["load"], sizes[-1]["claims"])]
+    lines += ["", *targets(sizes[-1], results.get("load")), ""]
     return "\n".join(lines)
 
 
-def targets(size):
-    """The issue's targets, checked on the largest data set."""
+def load_errors(load):
+    """Every way a request of the load run failed: non-2xx answers, socket errors (timeouts
+    included), errors the server logged, and a full export that did not complete."""
+    export = load["full_export"]
+    return {
+        "non-2xx answers": load["errors"],
+        # wrk: "connect 0, read 0, write 0, timeout 3"
+        "socket errors": sum(int(n) for n in re.findall(r"\d+", load["socket_errors"])),
+        "errors logged by gunicorn": load["server_errors_logged"],
+        "full export not a 200": 0 if export.get("status") == 200 else 1,
+    }
+
+
+def load_report(load, claims):
+    export = load["full_export"]
+    errors = load_errors(load)
+    return [
+        f"## Load run, {claims:,} claims",
+        "",
+        f"{load['duration_s']} s at {load['connections']} connections (wrk, 2 threads), each "
+        f"request to one of {load['urls']} URLs at random: pages 1–20 of three list views, "
+        "15 searches and their second pages, four filtered CSV/JSON exports. The page cache is "
+        "on, as in production; one full CSV export runs alongside from the start.",
+        "",
+        "| requests | req/s | p50 / p99 ms | errors | full export | worker peak RSS |",
+        "|--:|--:|--:|---|---|--:|",
+        f"| {load['requests']:,} | {rps(load)} | {latency(load)} "
+        f"| {', '.join(f'{n} {kind}' for kind, n in errors.items() if n) or 'none'} "
+        f"| {export.get('status')}, {export.get('rows', 0):,} rows in {export.get('seconds')} s "
+        f"| {', '.join(f'{mb} MB' for mb in load['worker_peak_rss_mb'])} |",
+    ]
+
+
+def targets(size, load=None):
+    """The issues' targets, checked on the largest data set."""
     page = size["pages"][TARGET_PAGE]
     cold, hot, peer = page["cold"], page["hot"], page.get("datasette")
     csv = size["csv"]
@@ -162,6 +198,14 @@ def targets(size):
         rows.append(
             f"| CSV export: worker peak < 150 MB | {csv['peak_rss_mb']} MB "
             f"| {mark(csv['peak_rss_mb'] < 150)} |"
+        )
+    if load:
+        errors = sum(load_errors(load).values())
+        rows.append(f"| load run: zero errors | {errors} | {mark(errors == 0)} |")
+        peak = max(load["worker_peak_rss_mb"])
+        rows.append(
+            f"| load run: worker peak < {load['memory_bound_mb']} MB | {peak} MB "
+            f"| {mark(peak < load['memory_bound_mb'])} |"
         )
     rows.append(
         "| ≤ 12 queries per list page, ≤ 6 per claim page | asserted at 2,000 claims by "

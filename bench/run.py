@@ -8,7 +8,10 @@ Redis), and measures in the same run, on the same machine and data:
 - the peer: Datasette serving an SQLite export of the same published claims, with facets on the
   same columns and `?column=value` filters: the closest URL to each of ours;
 - the limit: a view that does nothing, under the same settings and gunicorn command line;
-- the CSV export of every claim: wall time and the worker's peak memory (VmHWM).
+- the CSV export of every claim: wall time and the worker's peak memory (VmHWM);
+- at the largest size, the load run: 60 s at 32 connections spread over list pages, searches and
+  filtered exports (caches on, as in production), with one full export running alongside;
+  every answer must be a 200 and no worker may grow past the memory bound.
 
 It prints one table and writes it to bench/results/<date>.md (raw figures in <date>.json).
 
@@ -34,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results"
-SITE_PORT, LIMIT_PORT, DATASETTE_PORT, EXPORT_PORT = 8101, 8102, 8103, 8104
+SITE_PORT, LIMIT_PORT, DATASETTE_PORT, EXPORT_PORT, LOAD_PORT = 8101, 8102, 8103, 8104, 8105
+WORKER_MEMORY_BOUND_MB = 150
 
 FILTERS = "route=intradermal-injection&origin=human&fda=not-approved"
 DATASETTE_FILTERS = "route=intradermal-injection&origin=human&fda_status=not-approved"
@@ -227,6 +231,10 @@ def wrk(args, port, url):
         text=True,
         check=True,
     ).stdout
+    return parse_wrk(output)
+
+
+def parse_wrk(output):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
 
     def percentile(p):
@@ -277,6 +285,118 @@ def measure_csv(args):
 def vm_hwm(pid):
     status = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
+
+
+# The load run's mix: a wrk script sends each request to one of these paths, at random.
+LOAD_SCRIPT = """
+local paths = {}
+for line in io.lines(os.getenv("BENCH_LOAD_PATHS")) do paths[#paths + 1] = line end
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("id", threads) end
+function init(args) math.randomseed(os.time() * 100 + id) end
+function request() return wrk.format("GET", paths[math.random(#paths)]) end
+"""
+SEARCH_TERMS = [
+    "acne",
+    "hair",
+    "scars",
+    "wrinkles",
+    "placenta",
+    "serum",
+    "laser",
+    "melasma",
+    "rosacea",
+    "stem+cell",
+    "microneedling",
+    "plant",
+    "bovine",
+    "injection",
+    "pigment",
+]
+
+
+def load_paths():
+    """List pages (pages 1-20 of three views), searches and filtered exports, in proportions
+    where browsing dominates: each run of the list is a different URL for the page cache."""
+    views = ["", f"{FILTERS}&", "origin=human&sort=strongest-evidence&"]
+    paths = [f"/claims/?{view}page={page}" for view in views for page in range(1, 21)]
+    paths += [f"/claims/?q={term}" for term in SEARCH_TERMS]
+    paths += [f"/claims/?q={term}&page=2" for term in SEARCH_TERMS]
+    paths += [
+        f"/claims.csv?{FILTERS}",
+        f"/claims.json?{FILTERS}",
+        "/claims.csv?origin=plant&fda=not-approved",
+        "/claims.csv?q=acne",
+    ]
+    return paths
+
+
+def load_run(args):
+    """60 s at 32 connections over `load_paths`, with one full CSV export alongside: requests,
+    latency, every non-2xx answer and socket error, and each worker's peak memory."""
+    import threading
+
+    script = DATA / "load.lua"
+    script.write_text(LOAD_SCRIPT)
+    paths_file = DATA / "load-paths.txt"
+    paths_file.write_text("\n".join(load_paths()) + "\n")
+    flush_redis(args)
+    server = gunicorn(args, LOAD_PORT, "load", PAGE_CACHE_SECONDS=300)
+    full_export = {}
+
+    def export_everything():
+        started = time.monotonic()
+        try:
+            status, body = fetch(LOAD_PORT, "/claims.csv")
+            full_export.update(status=status, rows=body.count(b"\n") - 1)
+        except urllib.error.HTTPError as error:
+            full_export.update(status=error.code)
+        full_export["seconds"] = round(time.monotonic() - started, 1)
+
+    try:
+        workers = server.workers()
+        exporter = threading.Thread(target=export_everything)
+        exporter.start()
+        output = subprocess.run(
+            [
+                "wrk",
+                "--threads",
+                "2",
+                "--connections",
+                str(args.load_connections),
+                "--duration",
+                f"{args.load_duration}s",
+                "--timeout",
+                "60s",
+                "--latency",
+                "--script",
+                str(script),
+                "--header",
+                "Accept-Encoding: gzip",
+                f"http://127.0.0.1:{LOAD_PORT}/",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "BENCH_LOAD_PATHS": str(paths_file)},
+        ).stdout
+        exporter.join()
+        figures = parse_wrk(output)
+        figures["worker_peak_rss_mb"] = [round(vm_hwm(pid) / 1024, 1) for pid in workers]
+        figures["workers_replaced"] = sorted(server.workers()) != sorted(workers)
+        # Read before stopping the server, whose workers log their SIGTERM as an error.
+        log = Path(server.log.name).read_text()
+        figures["server_errors_logged"] = len(re.findall(r"\[(ERROR|CRITICAL)\]", log))
+    finally:
+        server.stop()
+    figures.update(
+        connections=args.load_connections,
+        duration_s=args.load_duration,
+        urls=len(load_paths()),
+        full_export=full_export,
+        memory_bound_mb=WORKER_MEMORY_BOUND_MB,
+    )
+    return figures
 
 
 # --- One size -------------------------------------------------------------------------------------
@@ -443,6 +563,8 @@ def main():
     parser.add_argument("--duration", type=int, default=10, help="Seconds of load per URL.")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--load-duration", type=int, default=60)
+    parser.add_argument("--load-connections", type=int, default=32)
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -471,6 +593,8 @@ def main():
         },
         "sizes": [run_size(args, int(size)) for size in args.sizes.split(",")],
     }
+    print(f"\n== load run: {args.load_duration} s at {args.load_connections} connections")
+    results["load"] = load_run(args)  # on the largest data set, generated last
     results["minutes"] = round((time.monotonic() - started) / 60, 1)
 
     from bench.report import report
