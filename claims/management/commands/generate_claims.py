@@ -320,12 +320,24 @@ class Command(BaseCommand):
             )
 
     def refresh_statistics(self):
-        """Fresh planner statistics for the new rows, and (outside a transaction, where VACUUM
-        can run) a visibility map, so the list's counts scan covering indexes alone."""
-        tables = ", ".join(
-            model._meta.db_table
-            for model in (Claim, Claim.indications.through, Citation, ClaimStatusOverride)
+        """Fresh planner statistics for every table written, the small ones included (without
+        them the planner guesses one clinic, one treatment...), and (outside a transaction,
+        where VACUUM can run) a visibility map, so the list's counts scan covering indexes
+        alone."""
+        models = (
+            Claim,
+            Claim.indications.through,
+            Citation,
+            ClaimStatusOverride,
+            RegulatoryStatus,
+            Treatment,
+            ExosomeSource,
+            Presentation,
+            Conference,
+            Clinic,
+            Indication,
         )
+        tables = ", ".join(model._meta.db_table for model in models)
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
             cursor.execute(f"{command} {tables}")
