@@ -174,6 +174,10 @@ FACETS = [
         "evidence: {}",
     ),
 ]
+# Facets that describe a claim's treatment, by the claim column they follow. One GROUP BY of
+# treatment ids counts them all, with no join, instead of one GROUP BY of names each; only a
+# facet whose own filter is active needs its own (its counts must ignore that filter).
+GROUPED_FACETS = {"treatment_id": ("treatment", "route", "origin", "source")}
 CONFERENCE_FACET = (
     "conference",
     "Conference",
@@ -411,9 +415,10 @@ class ClaimFilter(django_filters.FilterSet):
         selection never shrinks its own counts. All facets come from one UNION ALL query of
         per-facet GROUP BYs, so the cost does not grow with the number of facets' options."""
         counts = {spec[0]: {} for spec in self.facet_specs()}
-        for param, value, label, count in self._facet_counts_query():
+        for param, value, label, count in self._facet_counts():
             if value:
-                counts[param][value] = (label or self._enum_label(param, value), count)
+                _label, earlier = counts[param].get(value, (None, 0))
+                counts[param][value] = (label or self._enum_label(param, value), earlier + count)
         facets = []
         for param, label, *_ in self.facet_specs():
             selected = set(self.state.get(param, []))
@@ -442,11 +447,70 @@ class ClaimFilter(django_filters.FilterSet):
             facets.append(Facet(param, label, options, hidden_count=len(ranked) - len(shown)))
         return facets
 
+    def _facet_counts(self):
+        """Rows of (parameter, value, label or "", count); a value may come in several rows
+        (a route's treatments), whose counts add up."""
+        rows = list(self._facet_counts_query())
+        described = {}
+        for column in GROUPED_FACETS:
+            ids = {int(value) for tag, value, _label, _count in rows if tag.startswith(column)}
+            described[column] = self._describe(column, ids) if ids else {}
+        for tag, value, label, count in rows:
+            column, _, excluded = tag.partition(":")
+            if column not in GROUPED_FACETS:
+                yield tag, value, label, count
+                continue
+            # The branch without exclusion counts for every facet of the column whose own
+            # filter is not active; a branch that ignores a facet's filter, for that facet.
+            params = [excluded] if excluded else GROUPED_FACETS[column]
+            for param in params:
+                if excluded or param not in self.state:
+                    yield param, *described[column][int(value)][param], count
+
+    @staticmethod
+    def _describe(column, ids):
+        """{id: {parameter: (value, label or "")}} for the treatments `ids`."""
+        treatments = (
+            Treatment.objects.filter(pk__in=ids)
+            .order_by()
+            .values_list(
+                "pk", "slug", "name", "route", "source__origin", "source__slug", "source__name"
+            )
+        )
+        return {
+            pk: {
+                "treatment": (slug, name),
+                "route": (route, ""),
+                "origin": (origin, ""),
+                "source": (source_slug, source_name),
+            }
+            for pk, slug, name, route, origin, source_slug, source_name in treatments
+        }
+
     def _facet_counts_query(self):
-        """Rows of (parameter, value, label or "", count), one GROUP BY per facet."""
+        """Rows of (tag, value, label or "", count): one GROUP BY per facet, except that the
+        facets of a treatment share one GROUP BY of its ids (tagged "column:excluded
+        parameter"), whose rows `_facet_counts` spreads over them."""
         jurisdictions = {j.code: j for j in self.jurisdictions}
         parts = []
+        for column, params in GROUPED_FACETS.items():
+            active = [param for param in params if param in self.state]
+            for excluded in active + ([""] if len(active) < len(params) else []):
+                queryset = self._apply(self.queryset, exclude=excluded or None)
+                parts.append(
+                    queryset.annotate(
+                        facet_param=Value(f"{column}:{excluded}", output_field=CharField()),
+                        facet_value=Cast(F(column), output_field=CharField()),
+                        facet_label=Value("", output_field=CharField()),
+                    )
+                    .values_list("facet_param", "facet_value", "facet_label")
+                    .annotate(count=Count("pk"))
+                    .order_by()
+                )
+        grouped = {param for params in GROUPED_FACETS.values() for param in params}
         for param, _label, _lookup, group_path, label_path, _phrase in self.facet_specs():
+            if param in grouped:
+                continue
             queryset = self._apply(self.queryset, exclude=param)
             if param in jurisdictions:
                 queryset = queryset.with_flag(jurisdictions[param], "facet_flag", select=True)
