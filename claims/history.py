@@ -103,7 +103,8 @@ class _Timeline:
     """A claim's evidence level, state, treatment, and the statuses and overrides behind its
     flags, replayed one historical row at a time."""
 
-    def __init__(self, claim, jurisdictions, with_history):
+    def __init__(self, claim, jurisdictions, flag_records, with_history):
+        statuses, overrides = flag_records
         self.jurisdictions = jurisdictions
         self.treatment_id = claim.treatment_id
         self.evidence = None
@@ -113,12 +114,12 @@ class _Timeline:
         # they always were; the others start absent and are replayed.
         self.statuses = {
             record.pk: (record.treatment_id, record.jurisdiction_id, record.status)
-            for record in claim.treatment.regulatory_statuses.all()
+            for record in statuses
             if ("status", record.pk) not in with_history
         }
         self.overrides = {
             record.pk: (record.claim_id, record.jurisdiction_id, record.status)
-            for record in claim.status_overrides.all()
+            for record in overrides
             if ("override", record.pk) not in with_history
         }
 
@@ -143,18 +144,17 @@ class _Timeline:
             rows[row.id] = (row.owner, row.jurisdiction, row.value)
 
 
-def public_changes(claim, jurisdictions):
+def public_changes(claim, jurisdictions, flag_records):
     """What changed for readers since `claim` was first published, newest first.
 
-    One query, over the history of the claim and of the statuses and overrides behind its
-    flags, besides the statuses and overrides `ClaimQuerySet.for_display()` prefetched. A claim
-    never published has no change log and costs no query."""
+    `flag_records` are the statuses and overrides behind its flags now, as
+    `Claim.flag_records()` reads them. One query, over the history of the claim and of those
+    statuses and overrides. A claim never published has no change log and costs no query."""
     if claim.published_at is None:
         return []
     rows = sorted(history_rows(claim), key=lambda row: (row.at, row.table != "claim", row.pk))
-    timeline = _Timeline(
-        claim, jurisdictions, {(r.table, r.id) for r in rows if r.table != "claim"}
-    )
+    with_history = {(row.table, row.id) for row in rows if row.table != "claim"}
+    timeline = _Timeline(claim, jurisdictions, flag_records, with_history)
     seen = set()
     changes = []
     for row in rows:

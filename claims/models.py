@@ -418,6 +418,30 @@ class Flag:
     overridden: bool = False
     override_reason: str = ""
 
+    @classmethod
+    def from_records(cls, jurisdiction, override, inherited):
+        """The flag in `jurisdiction`: the claim's own `override` there wins over its
+        treatment's `inherited` status there; with neither (None, None) it is not assessed."""
+        if override is not None:
+            return cls(
+                jurisdiction=jurisdiction,
+                status=Status(override.status),
+                explanation=override.explanation,
+                source_url=override.source_url,
+                checked_on=override.checked_on,
+                overridden=True,
+                override_reason=override.reason,
+            )
+        if inherited is not None:
+            return cls(
+                jurisdiction=jurisdiction,
+                status=Status(inherited.status),
+                explanation=inherited.explanation,
+                source_url=inherited.source_url,
+                checked_on=inherited.checked_on,
+            )
+        return cls(jurisdiction, Status.UNKNOWN)
+
     @property
     def is_warning(self):
         return self.status in {Status.NOT_APPROVED, Status.PROHIBITED, Status.INVESTIGATIONAL}
@@ -434,17 +458,38 @@ class ClaimQuerySet(models.QuerySet):
         """Claims whose page a reader may open: published, and retracted ones with a notice."""
         return self.filter(state__in=[Claim.State.PUBLISHED, Claim.State.RETRACTED])
 
-    def for_display(self):
-        """Everything a list row or a claim page shows, in a fixed number of queries."""
+    def with_facts(self):
+        """A claim's facts as its page and list rows show them (clinic, treatment and source,
+        evidence level, conference, presentation, indications), in a fixed number of queries.
+        A claim's page reads its flags apart, with `Claim.flag_records()`."""
         return self.select_related(
             "clinic", "treatment__source", "evidence_level", "conference", "presentation"
-        ).prefetch_related("indications", "treatment__regulatory_statuses", "status_overrides")
+        ).prefetch_related("indications")
+
+    def for_display(self):
+        """Everything a list row shows, flags included, in a fixed number of queries."""
+        return self.with_facts().prefetch_related(
+            "treatment__regulatory_statuses", "status_overrides"
+        )
 
     def with_status_in(self, jurisdiction, statuses):
         """Claims whose flag in `jurisdiction` is one of `statuses`: the claim's own override
-        if it has one, else its treatment's status there, else unknown."""
-        name = f"flag_{jurisdiction.pk}"
-        return self.with_flag(jurisdiction, name).filter(**{f"{name}__in": list(statuses)})
+        if it has one, else its treatment's status there, else unknown.
+
+        Written as set membership (claims with a matching override, or with no override and a
+        matching treatment) rather than as a filter on `with_flag`'s COALESCE, whose
+        selectivity PostgreSQL cannot estimate: it would expect a handful of matches, so sort
+        every match for a page of the newest instead of walking `claim_published_newest`."""
+        statuses = list(statuses)
+        overrides = ClaimStatusOverride.objects.filter(jurisdiction=jurisdiction)
+        recorded = RegulatoryStatus.objects.filter(jurisdiction=jurisdiction)
+        inherited = Q(treatment__in=recorded.filter(status__in=statuses).values("treatment"))
+        if Status.UNKNOWN in statuses:
+            inherited |= ~Q(treatment__in=recorded.values("treatment"))
+        return self.filter(
+            Q(pk__in=overrides.filter(status__in=statuses).values("claim"))
+            | (~Q(pk__in=overrides.values("claim")) & inherited)
+        )
 
     def with_flag(self, jurisdiction, name, *, select=False):
         """The flag in `jurisdiction` as the alias `name` (an annotation if `select`), read
@@ -472,15 +517,20 @@ class ClaimQuerySet(models.QuerySet):
         )
         return (joined.annotate if select else joined.alias)(**{name: flag})
 
-    def count_by_evidence_and_flag(self, jurisdiction):
-        """{(evidence code, status): number of claims}, for the evidence × approval map."""
-        rows = (
-            self.with_flag(jurisdiction, "flag", select=True)
-            .values_list("evidence_level__code", "flag")
-            .annotate(n=models.Count("pk"))
-            .order_by()
-        )
-        return {(code, flag): n for code, flag, n in rows}
+    def count_by_evidence_and_flag(self, jurisdictions):
+        """{(evidence level id, jurisdiction id, status): number of claims}, for the evidence
+        × approval map: one pass over the claims for all jurisdictions, not one each."""
+        names = [f"flag_{jurisdiction.pk}" for jurisdiction in jurisdictions]
+        queryset = self
+        for jurisdiction, name in zip(jurisdictions, names, strict=True):
+            queryset = queryset.with_flag(jurisdiction, name, select=True)
+        rows = queryset.values_list("evidence_level", *names).annotate(n=models.Count("pk"))
+        counts = {}
+        for level_id, *flags, n in rows.order_by():
+            for jurisdiction, flag in zip(jurisdictions, flags, strict=True):
+                key = (level_id, jurisdiction.pk, flag)
+                counts[key] = counts.get(key, 0) + n
+        return counts
 
     @staticmethod
     def flag_expression(jurisdiction):
@@ -717,30 +767,49 @@ class Claim(models.Model):
         finally:
             del self._change_reason
 
-    def flags(self, jurisdictions):
-        """One Flag per jurisdiction, in their order. Reads prefetched statuses and overrides
-        when `for_display()` loaded them, so a list of claims costs no query per row."""
-        overrides = {o.jurisdiction_id: o for o in self.status_overrides.all()}
-        inherited = {s.jurisdiction_id: s for s in self.treatment.regulatory_statuses.all()}
-        flags = []
-        for jurisdiction in jurisdictions:
-            record = overrides.get(jurisdiction.pk) or inherited.get(jurisdiction.pk)
-            if record is None:
-                flags.append(Flag(jurisdiction, Status.UNKNOWN))
-                continue
-            is_override = jurisdiction.pk in overrides
-            flags.append(
-                Flag(
-                    jurisdiction=jurisdiction,
-                    status=Status(record.status),
-                    explanation=record.explanation,
-                    source_url=record.source_url,
-                    checked_on=record.checked_on,
-                    overridden=is_override,
-                    override_reason=record.reason if is_override else "",
-                )
+    def flags(self, jurisdictions, records=None):
+        """One Flag per jurisdiction, in their order, read from `records` as `flag_records()`
+        returns them when given; else from the statuses and overrides `for_display()`
+        prefetched, so a list of claims costs no query per row."""
+        if records is None:
+            records = (self.treatment.regulatory_statuses.all(), self.status_overrides.all())
+        statuses, overrides = records
+        inherited = {record.jurisdiction_id: record for record in statuses}
+        overridden = {record.jurisdiction_id: record for record in overrides}
+        return [
+            Flag.from_records(
+                jurisdiction, overridden.get(jurisdiction.pk), inherited.get(jurisdiction.pk)
             )
-        return flags
+            for jurisdiction in jurisdictions
+        ]
+
+    def flag_records(self):
+        """What this claim's flags are read from: (its treatment's statuses, its own
+        overrides), in one UNION query where `for_display()` prefetches them in two.
+        Columns the two tables do not share are annotations in both branches, so that both
+        list them in the same order."""
+        shared = ["id", "jurisdiction_id", "status", "explanation", "source_url", "checked_on"]
+        text = models.TextField()
+        status_rows = (
+            RegulatoryStatus.objects.filter(treatment_id=self.treatment_id)
+            .order_by()
+            .annotate(table=Value("status", output_field=text), own_reason=Value(""))
+            .values_list(*shared, "table", "own_reason")
+        )
+        override_rows = (
+            ClaimStatusOverride.objects.filter(claim_id=self.pk)
+            .order_by()
+            .annotate(table=Value("override", output_field=text), own_reason=F("reason"))
+            .values_list(*shared, "table", "own_reason")
+        )
+        statuses, overrides = [], []
+        for *values, table, reason in status_rows.union(override_rows, all=True):
+            fields = dict(zip(shared, values, strict=True))
+            if table == "override":
+                overrides.append(ClaimStatusOverride(claim_id=self.pk, reason=reason, **fields))
+            else:
+                statuses.append(RegulatoryStatus(treatment_id=self.treatment_id, **fields))
+        return statuses, overrides
 
 
 class ClaimStatusOverrideQuerySet(StatusRecordQuerySet):

@@ -1,5 +1,5 @@
 from django.core.paginator import Paginator
-from django.db.models import Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,7 +31,7 @@ def get_public_claim(request, slug):
     """A claim's page: published and retracted claims for everyone, drafts only for editors."""
     top_of_scale = EvidenceLevel.objects.order_by("-rank").values("rank")[:1]
     claim = get_object_or_404(
-        Claim.objects.for_display().annotate(best_rank=Subquery(top_of_scale)), slug=slug
+        Claim.objects.with_facts().annotate(best_rank=Subquery(top_of_scale)), slug=slug
     )
     if claim.state in (Claim.State.DRAFT, Claim.State.IN_REVIEW) and not (
         request.user.is_authenticated and request.user.has_perm("claims.view_claim")
@@ -53,22 +53,22 @@ def evidence_map(claim_filter):
     """The home page's grid: evidence levels (strongest first) against each jurisdiction's
     statuses, every cell the number of published claims there and a link to them."""
     levels = list(EvidenceLevel.objects.order_by("-rank"))
-    published = Claim.objects.published()
+    jurisdictions = claim_filter.jurisdictions
+    counts = Claim.objects.published().count_by_evidence_and_flag(jurisdictions)
     columns = []
-    for jurisdiction in claim_filter.jurisdictions:
-        counts = published.count_by_evidence_and_flag(jurisdiction)
-        statuses = [status for status in Status if any(k[1] == status for k in counts)]
-        columns.append((jurisdiction, statuses, counts))
+    for jurisdiction in jurisdictions:
+        recorded = {status for _level, j, status in counts if j == jurisdiction.pk}
+        columns.append((jurisdiction, [status for status in Status if status.value in recorded]))
     rows = []
     for level in levels:
         cells = []
-        for jurisdiction, statuses, counts in columns:
+        for jurisdiction, statuses in columns:
             for status in statuses:
-                count = counts.get((level.code, status.value), 0)
+                count = counts.get((level.pk, jurisdiction.pk, status.value), 0)
                 url = claim_filter.url(evidence=[level.code], **{jurisdiction.code: [status]})
                 cells.append((jurisdiction, status, count, url))
         rows.append((level, cells))
-    return {"columns": [(j, statuses) for j, statuses, _ in columns], "rows": rows}
+    return {"columns": columns, "rows": rows}
 
 
 @public_page
@@ -82,9 +82,9 @@ def home(request):
             "rows": rows_with_flags(latest, claim_filter.jurisdictions),
             "map": evidence_map(claim_filter),
             "total": Claim.objects.published().count(),
-            "clinic_count": Clinic.objects.filter(claims__state=Claim.State.PUBLISHED)
-            .distinct()
-            .count(),
+            "clinic_count": Clinic.objects.filter(
+                Exists(Claim.objects.published().filter(clinic=OuterRef("pk")))
+            ).count(),
         },
     )
 
@@ -133,7 +133,8 @@ def claim_list(request):
 def claim_detail(request, slug):
     claim = get_public_claim(request, slug)
     jurisdictions = list(Jurisdiction.objects.all())
-    flags = claim.flags(jurisdictions)
+    flag_records = claim.flag_records()
+    flags = claim.flags(jurisdictions, flag_records)
     citations = list(claim.citations.all())
     list_url = ClaimFilter(jurisdictions=jurisdictions).url
     treatment, source = claim.treatment, claim.treatment.source
@@ -145,7 +146,7 @@ def claim_detail(request, slug):
             "claim": claim,
             "flags": flags,
             "citations": citations,
-            "changes": public_changes(claim, jurisdictions),
+            "changes": public_changes(claim, jurisdictions, flag_records),
             "show_questions": any(flag.is_warning for flag in flags),
             "claim_review": claim_review(
                 claim,

@@ -16,9 +16,10 @@ from tests.conftest import (
 pytestmark = pytest.mark.django_db
 
 LIST_PAGE_QUERIES = 8
-# The claim, its indications, statuses, overrides and citations, the jurisdictions, and one
-# UNION over the history behind its public change log (claims.history.public_changes).
-CLAIM_PAGE_QUERIES = 7
+# The claim, its indications, the jurisdictions, one UNION over its treatment's statuses and its
+# overrides (Claim.flag_records), its citations, and one UNION over the history behind its
+# public change log (claims.history.public_changes).
+CLAIM_PAGE_QUERIES = 6
 
 
 def build(count, jurisdictions):

@@ -1,9 +1,11 @@
+from datetime import date
+
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
 from claims.models import Claim, Status
-from tests.conftest import make_claim, make_status, make_treatment
+from tests.conftest import make_claim, make_override, make_status, make_treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +42,38 @@ def test_it_shows_not_assessed_where_a_jurisdiction_has_no_status(client, fda, e
 
     assert "Not assessed" in response.text
     assert "No status recorded" in response.text
+
+
+def test_it_shows_the_claims_own_override_over_its_treatments_status(client, fda, eu):
+    treatment = make_treatment()
+    make_status(treatment, fda, Status.COSMETIC)
+    make_status(make_treatment(), eu, Status.APPROVED)
+    claim = make_claim(treatment=treatment)
+    make_override(claim, fda, Status.NOT_APPROVED, reason="A disease claim: a drug.")
+    sibling = make_claim(treatment=treatment)
+    make_override(sibling, eu, Status.PROHIBITED)
+
+    response = client.get(claim.get_absolute_url())
+    sibling_response = client.get(sibling.get_absolute_url())
+
+    fda_flag, eu_flag = response.context["flags"]
+    assert (fda_flag.status, fda_flag.overridden) == (Status.NOT_APPROVED, True)
+    assert fda_flag.override_reason == "A disease claim: a drug."
+    assert fda_flag.explanation == "Claimed to treat eczema."
+    assert fda_flag.source_url == "https://example.org/drug-or-cosmetic"
+    assert fda_flag.checked_on == date(2026, 11, 2)
+    assert (eu_flag.status, eu_flag.overridden, eu_flag.checked_on) == (Status.UNKNOWN, False, None)
+    assert "Why this claim differs from its treatment:</strong> A disease claim: a drug." in (
+        response.text
+    )
+    assert 'href="/claims/?fda=not-approved"' in response.text
+    assert 'href="/claims/?eu=unknown"' in response.text
+    assert Status.COSMETIC.label not in response.text
+    rating = response.context["claim_review"]["reviewRating"]["alternateName"]
+    assert "FDA: Not approved; EU: Not assessed." in rating
+    fda_flag, eu_flag = sibling_response.context["flags"]
+    assert (fda_flag.status, fda_flag.overridden) == (Status.COSMETIC, False)
+    assert (eu_flag.status, eu_flag.overridden) == (Status.PROHIBITED, True)
 
 
 def test_it_hides_drafts_from_the_public(client, jurisdictions):
