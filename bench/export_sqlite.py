@@ -62,10 +62,10 @@ def main(path):
         f"CREATE TABLE claims ({', '.join(c + (' INTEGER PRIMARY KEY' if c == 'id' else ' TEXT') for c in columns)})"  # noqa: E501
     )
     queryset = Claim.objects.published()
-    annotations = {f"flag_{j.pk}": Claim.objects.flag_expression(j) for j in jurisdictions}
+    for jurisdiction in jurisdictions:
+        queryset = queryset.with_flag(jurisdiction, f"flag_{jurisdiction.pk}", select=True)
     rows = (
         queryset.annotate(
-            **annotations,
             clinic_name=F("clinic__name"),
             country=F("clinic__country"),
             treatment_name=F("treatment__name"),
@@ -87,7 +87,7 @@ def main(path):
             "origin",
             "source_name",
             "evidence",
-            *annotations,
+            *(f"flag_{j.pk}" for j in jurisdictions),
             "conference_name",
             "published_at",
         )

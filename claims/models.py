@@ -6,7 +6,7 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery, Value
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -495,8 +495,7 @@ class ClaimQuerySet(models.QuerySet):
         """The flag in `jurisdiction` as the alias `name` (an annotation if `select`), read
         through two LEFT JOINs, each matching at most one row (one override per claim and
         jurisdiction, one status per treatment and jurisdiction). Counting or filtering many
-        claims by flag costs two hash joins, where `flag_expression` runs two subqueries per
-        claim."""
+        claims by flag costs two hash joins, where subqueries would run two per claim."""
         override, inherited = f"{name}_override", f"{name}_inherited"
         joined = self.alias(
             **{
@@ -531,29 +530,6 @@ class ClaimQuerySet(models.QuerySet):
                 key = (level_id, jurisdiction.pk, flag)
                 counts[key] = counts.get(key, 0) + n
         return counts
-
-    @staticmethod
-    def flag_expression(jurisdiction):
-        # No ordering: each subquery matches at most one row, and the models' default
-        # orderings would join two more tables and sort, once per claim.
-        override = (
-            ClaimStatusOverride.objects.filter(claim=OuterRef("pk"), jurisdiction=jurisdiction)
-            .order_by()
-            .values("status")[:1]
-        )
-        inherited = (
-            RegulatoryStatus.objects.filter(
-                treatment=OuterRef("treatment"), jurisdiction=jurisdiction
-            )
-            .order_by()
-            .values("status")[:1]
-        )
-        return Coalesce(
-            Subquery(override),
-            Subquery(inherited),
-            Value(Status.UNKNOWN.value),
-            output_field=models.CharField(),
-        )
 
 
 class Claim(models.Model):

@@ -209,6 +209,14 @@ class TestDetail:
         assert data["flags"]["fda"]["status"] == "unknown"
         assert data["flags"]["fda"]["label"] == "Not assessed"
 
+    def test_it_shows_the_lists_claim_with_its_state_and_citations(self, client, catalogue):
+        for claim in client.get(LIST).json()["results"]:
+            detail = client.get(reverse("claims:api-claim", args=[claim["slug"]])).json()
+            assert list(detail) == [*claim, "state", "citations"]
+            for key, value in claim.items():
+                if key != "flags":
+                    assert detail[key] == value
+
     def test_it_agrees_with_the_list_on_every_flag(self, client, catalogue):
         for claim in client.get(LIST).json()["results"]:
             detail = client.get(reverse("claims:api-claim", args=[claim["slug"]])).json()

@@ -10,17 +10,29 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from claims import api
 from claims.models import Route, Status
 from tests import test_filters
-from tests.conftest import make_claim, make_clinic, make_evidence_level, make_status, make_treatment
+from tests.conftest import (
+    make_claim,
+    make_clinic,
+    make_evidence_level,
+    make_indication,
+    make_override,
+    make_status,
+    make_treatment,
+)
 
 pytestmark = pytest.mark.django_db
 
 catalogue = test_filters.catalogue  # six claims over routes, origins, flags and countries
 
-# The jurisdictions, a count for the filename, then per 2,000 claims: the claims, their
-# indications, their citations.
-EXPORT_QUERIES = 5
+
+def export_queries(chunks):
+    """The jurisdictions, a count for the filename, the claims, then per chunk of claims their
+    indications and their citations."""
+    return 3 + 2 * chunks
+
 
 QUERIES = [
     "",
@@ -87,9 +99,10 @@ def test_it_exports_every_matching_claim_not_one_page(client, jurisdictions):
 
 
 @pytest.mark.parametrize("name", ["claims:export-csv", "claims:export-json"])
-def test_it_streams_a_large_export_in_a_fixed_number_of_queries(
-    client, jurisdictions, django_assert_max_num_queries, name
+def test_it_streams_a_large_export_in_a_fixed_number_of_queries_per_chunk(
+    client, jurisdictions, django_assert_max_num_queries, monkeypatch, name
 ):
+    monkeypatch.setattr(api, "CHUNK_SIZE", 100)
     clinic, level = make_clinic(), make_evidence_level()
     treatments = [make_treatment(route=route) for route in Route]
     for treatment in treatments:
@@ -97,11 +110,33 @@ def test_it_streams_a_large_export_in_a_fixed_number_of_queries(
     for i in range(300):
         make_claim(clinic=clinic, treatment=treatments[i % len(treatments)], evidence_level=level)
 
-    with django_assert_max_num_queries(EXPORT_QUERIES):
+    with django_assert_max_num_queries(export_queries(chunks=3)):
         response = client.get(url(name, "fda=not-approved&fda=unknown"))
         text = streamed(response)
 
     assert text.count("/claims/claim-") == 300
+
+
+def test_it_keeps_the_order_of_claims_indications_and_citations_across_chunks(
+    client, jurisdictions, monkeypatch
+):
+    monkeypatch.setattr(api, "CHUNK_SIZE", 2)
+    wrinkles, acne = make_indication(name="Wrinkles"), make_indication(name="Acne")
+    cities = ["Cork", "Arles", "Eilat", "Bonn", "Delft"]
+    citation_urls = {}
+    for city in cities:
+        claim = make_claim(clinic=make_clinic(name=city), indications=[wrinkles, acne], citations=2)
+        first, second = claim.citations.order_by("pk")
+        first.position = 1
+        first.save()
+        citation_urls[city] = f"{second.url}; {first.url}"
+
+    rows = csv_rows(client, "sort=clinic")
+
+    assert [row["clinic"] for row in rows] == sorted(cities)
+    assert [row["slug"] for row in rows] == [r["slug"] for r in json_records(client, "sort=clinic")]
+    assert {row["indications"] for row in rows} == {"Acne; Wrinkles"}
+    assert [row["citation_urls"] for row in rows] == [citation_urls[c] for c in sorted(cities)]
 
 
 def test_it_names_the_file_after_the_filters_and_the_date(client, catalogue):
@@ -129,12 +164,45 @@ def test_it_bounds_the_filename_however_many_filters(client, catalogue):
 
 def test_it_exports_each_jurisdictions_flag_and_whether_it_is_overridden(client, catalogue):
     rows = {row["slug"]: row for row in csv_rows(client)}
+    records = {record["slug"]: record for record in json_records(client)}
 
+    # rose-ph overrides its treatment's FDA status; in the EU it has only the treatment's.
     overridden = rows[catalogue["rose-ph"].slug]
     assert (overridden["fda_status"], overridden["fda_overridden"]) == ("not-approved", "yes")
     assert (overridden["eu_status"], overridden["eu_overridden"]) == ("cosmetic", "no")
+    assert records[catalogue["rose-ph"].slug]["flags"] == {
+        "fda": {"status": "not-approved", "label": "Not approved", "overridden": True},
+        "eu": {
+            "status": "cosmetic",
+            "label": "Lawful cosmetic (no pre-market review)",
+            "overridden": False,
+        },
+    }
     inherited = rows[catalogue["rose-gb"].slug]
     assert (inherited["fda_status"], inherited["fda_overridden"]) == ("cosmetic", "no")
+    assert records[catalogue["rose-gb"].slug]["flags"]["fda"]["overridden"] is False
+
+
+def test_it_exports_an_override_where_the_treatment_has_no_status(client, fda, eu):
+    claim = make_claim()
+    make_override(claim, eu, Status.PROHIBITED)
+
+    [row] = csv_rows(client)
+    [record] = json_records(client)
+
+    assert (row["fda_status"], row["fda_overridden"]) == ("unknown", "no")
+    assert (row["eu_status"], row["eu_overridden"]) == ("prohibited", "yes")
+    assert record["flags"] == {
+        "fda": {"status": "unknown", "label": "Not assessed", "overridden": False},
+        "eu": {"status": "prohibited", "label": "Prohibited", "overridden": True},
+    }
+
+
+@pytest.mark.parametrize("query", ["", "country=GB&sort=clinic", "fda=not-approved"])
+def test_it_exports_each_claim_as_the_api_lists_it(client, catalogue, query):
+    api_results = client.get(url("claims:api-claims", query)).json()["results"]
+
+    assert json_records(client, query) == api_results
 
 
 def test_it_exports_the_documented_columns(client, catalogue):
