@@ -52,7 +52,7 @@ test: lint
 
 # Claimwatch against Datasette and a trivial view at 10k and 100k claims (~20 min): needs
 # PostgreSQL on 127.0.0.1:5432 and Redis (started if absent); installs wrk with apt-get if
-# missing. Writes bench/results/<date>.md. BENCH_ARGS="--sizes 1000 --duration 3" for a try.
+# missing. Writes bench/results/<date>-<n>.md. BENCH_ARGS="--sizes 1000 --duration 3" for a try.
 bench: install-dev
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -99,8 +99,7 @@ def report(results):
 
     lines += [
         "",
-        "API: served by claims.api, which the page cache does not wrap, so hot equals cold "
-        "there. ⚠ marks a run with non-2xx answers or socket errors (see the JSON).",
+        "⚠ marks a run with non-2xx answers or socket errors (see the JSON).",
         "",
         "| CSV export of every claim | claims | time | rows | size | worker peak RSS |",
         "|---|--:|--:|--:|--:|--:|",

@@ -13,7 +13,8 @@ Redis), and measures in the same run, on the same machine and data:
   filtered exports (caches on, as in production), with one full export running alongside;
   every answer must be a 200 and no worker may grow past the memory bound.
 
-It prints one table and writes it to bench/results/<date>.md (raw figures in <date>.json).
+It prints one table and writes it to bench/results/<date>-<n>.md (raw figures beside it,
+in .json).
 
     python bench/run.py [--sizes 10000,100000] [--duration 10] [--connections 4]
 """
@@ -537,6 +538,12 @@ def create_database(args):
     manage(args, "collectstatic", "--noinput", "--verbosity", "0")
 
 
+def next_results_file():
+    """bench/results/<date>-<n>.md with the first n not taken: runs of a day keep each other."""
+    runs = (RESULTS / f"{date.today().isoformat()}-{n}.md" for n in range(1, 1000))
+    return next(path for path in runs if not path.exists())
+
+
 def machine():
     def version(command):
         try:
@@ -574,7 +581,7 @@ def main():
     parser.add_argument(
         "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
     )
-    parser.add_argument("--output", default=str(RESULTS / f"{date.today().isoformat()}.md"))
+    parser.add_argument("--output", help="Default: bench/results/<date>-<n>.md, a new n per run.")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     DATA.mkdir(parents=True, exist_ok=True)
@@ -601,7 +608,7 @@ def main():
 
     text = report(results)
     print("\n" + text)
-    output = Path(args.output)
+    output = Path(args.output) if args.output else next_results_file()
     output.write_text(text)
     output.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"Written to {output} and {output.with_suffix('.json').name}")
