@@ -11,7 +11,8 @@ The version lives in the cache because the pages do: with Redis (REDIS_URL) ever
 sees each bump, within a second (each process trusts the version it read for that long, and
 keeps its most requested pages itself: `LocalPages`). The local-memory fallback is per process,
 fit for one process (development, tests), where a bump in one worker would not reach another.
-Pages are stored gzipped and sent so to clients that accept it.
+Pages are stored gzipped and sent so to clients that accept it. Facet counts are kept apart
+too, per filter state, so that every page and sort order of a filtered list shares them.
 """
 
 import gzip
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 VERSION_KEY = "claimwatch:data-version"
 PAGE_KEY_PREFIX = "claimwatch:page"
+FACETS_KEY_PREFIX = "claimwatch:facets"
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 SMALLEST_WORTH_COMPRESSING = 1024
 # How long a process trusts the version it last read, and how many pages it keeps itself.
@@ -125,6 +127,22 @@ def page_key(request, version):
     """Keyed by the request's own full URL (host included: pages carry absolute canonical
     links), not a canonical form: the list redirects other spellings before it renders."""
     return f"{PAGE_KEY_PREFIX}:{version}:{_digest(request.build_absolute_uri())}"
+
+
+def cached_facet_counts(filter_state, count):
+    """`count()`, the facet counts of the filters in `filter_state` (a canonical query string
+    without page or sort), kept like pages and under the same data version. The pages and sort
+    orders of one filtered list are different pages but share these counts, the costliest
+    part of each: paging through results no longer recounts them."""
+    seconds = settings.PAGE_CACHE_SECONDS
+    if not seconds:
+        return count()
+    key = f"{FACETS_KEY_PREFIX}:{data_version()}:{_digest(filter_state)}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = count()
+        cache.set(key, counts, seconds)
+    return counts
 
 
 def _storable(request, response):

@@ -32,6 +32,7 @@ from django.urls import reverse
 from django.utils.text import Truncator
 from django_countries import countries
 
+from claims.cache import cached_facet_counts
 from claims.models import (
     Claim,
     Clinic,
@@ -415,7 +416,10 @@ class ClaimFilter(django_filters.FilterSet):
         selection never shrinks its own counts. All facets come from one UNION ALL query of
         per-facet GROUP BYs, so the cost does not grow with the number of facets' options."""
         counts = {spec[0]: {} for spec in self.facet_specs()}
-        for param, value, label, count in self._facet_counts():
+        rows = cached_facet_counts(
+            self.canonical_query(page=None, sort=[]), lambda: list(self._facet_counts())
+        )
+        for param, value, label, count in rows:
             if value:
                 _label, earlier = counts[param].get(value, (None, 0))
                 counts[param][value] = (label or self._enum_label(param, value), earlier + count)

@@ -2,17 +2,20 @@
 
 import gzip
 from datetime import date
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from claims.cache import data_version, public_page
+from claims.filters import ClaimFilter
 from claims.models import Citation, RegulatoryStatus, Status
+from claims.views import PAGE_SIZE
 from tests.conftest import make_claim, make_indication
 
 pytestmark = pytest.mark.django_db
@@ -257,3 +260,54 @@ def test_it_never_stores_a_page_carrying_a_visitors_secret(rf, secret):
     view(anonymous_get(rf, "/form/"))
 
     assert len(calls) == 2
+
+
+def facet_counting_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return [query["sql"] for query in queries if "facet_param" in query["sql"]]
+
+
+def clinic_counts(client, url):
+    facets = client.get(url).json()["facets"]
+    return {option["value"]: option["count"] for option in facets["clinic"]}
+
+
+def list_url(page=1, **params):
+    """The list's canonical URL for `params`, which it would otherwise redirect to."""
+    query = ClaimFilter(QueryDict(urlencode(params))).canonical_query(page)
+    return reverse("claims:list") + f"?{query}"
+
+
+def test_it_counts_facets_once_for_every_sort_and_page_of_a_filtered_list(client, claim):
+    for _ in range(PAGE_SIZE):
+        make_claim(treatment=claim.treatment, clinic=claim.clinic)
+    treatment = claim.treatment.slug
+
+    assert len(facet_counting_queries(client, list_url(treatment=treatment))) == 1
+    assert facet_counting_queries(client, list_url(treatment=treatment, page=2)) == []
+    for sort in ("clinic", "strongest-evidence", "weakest-evidence"):
+        assert facet_counting_queries(client, list_url(treatment=treatment, sort=sort)) == []
+    other_filters = list_url(treatment=treatment, clinic=claim.clinic.slug)
+    assert len(facet_counting_queries(client, other_filters)) == 1
+
+
+def test_it_recounts_facets_once_an_edit_changes_the_data(client, claim):
+    url = reverse("claims:api-claims") + f"?treatment={claim.treatment.slug}"
+    assert clinic_counts(client, url) == {claim.clinic.slug: 1}
+
+    other = make_claim(treatment=claim.treatment)
+
+    assert clinic_counts(client, url + "&sort=clinic") == {
+        claim.clinic.slug: 1,
+        other.clinic.slug: 1,
+    }
+
+
+def test_it_recounts_facets_every_time_when_the_page_cache_is_off(client, claim, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    treatment = claim.treatment.slug
+
+    assert len(facet_counting_queries(client, list_url(treatment=treatment))) == 1
+    assert len(facet_counting_queries(client, list_url(treatment=treatment, sort="clinic"))) == 1
