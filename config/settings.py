@@ -132,9 +132,12 @@ DATABASES.update(
 DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 # PostgreSQL session settings for every connection. JIT compilation adds seconds to the list's
 # facet queries and saves nothing at this size; random_page_cost 1.1 tells the planner the data
-# is in RAM or on SSD, so it reads the covering indexes (docs/deploy.md). Empty: the server's.
-# Read directly: unlike other variables, an empty value means "send none" (for PgBouncer).
-POSTGRES_OPTIONS = os.environ.get("POSTGRES_OPTIONS", "-c jit=off -c random_page_cost=1.1")
+# is in RAM or on SSD, so it reads the covering indexes; no parallel workers, whose start-up
+# costs more than it saves when every core already serves a request (docs/deploy.md). Empty:
+# the server's. Read directly: unlike other variables, empty means "send none" (PgBouncer).
+POSTGRES_OPTIONS = os.environ.get(
+    "POSTGRES_OPTIONS", "-c jit=off -c random_page_cost=1.1 -c max_parallel_workers_per_gather=0"
+)
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.postgresql" and POSTGRES_OPTIONS:
         _database.setdefault("OPTIONS", {})["options"] = POSTGRES_OPTIONS
