@@ -98,6 +98,8 @@ CLAIM_VALUES = (
     "treatment__source__origin",
     "evidence_level__code",
     "evidence_level__name",
+    "conference__slug",
+    "conference__name",
     "published_at",
     "updated_at",
 )
@@ -221,6 +223,11 @@ def claim_data(values, flags, indications, citation_urls, url):
         "evidence_level": (
             {"code": values["evidence_level__code"], "name": values["evidence_level__name"]}
             if values["evidence_level__code"] is not None
+            else None
+        ),
+        "conference": (
+            {"slug": values["conference__slug"], "name": values["conference__name"]}
+            if values["conference__slug"] is not None
             else None
         ),
         "flags": flags,
@@ -411,6 +418,7 @@ def openapi(server_url):
                 {"type": "null"},
             ]
         },
+        "conference": {"oneOf": [ref("Named"), {"type": "null"}]},
         "flags": closed_object({code: ref("Flag") for code in codes}),
         "citation_urls": {"type": "array", "items": {"type": "string", "format": "uri"}},
         "published_at": nullable("string", format="date-time"),

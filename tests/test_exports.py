@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from claims import api
-from claims.models import Route, Status
+from claims.models import Conference, Route, Status
 from tests import test_filters
 from tests.conftest import (
     make_claim,
@@ -222,6 +222,7 @@ def test_it_exports_the_documented_columns(client, catalogue):
         "origin",
         "indications",
         "evidence_level",
+        "conference",
         "fda_status",
         "fda_overridden",
         "eu_status",
@@ -234,6 +235,7 @@ def test_it_exports_the_documented_columns(client, catalogue):
     assert rows[0]["clinic"] == "London clinic"
     assert rows[0]["indications"] == "Scars"
     assert rows[0]["evidence_level"] == "Case series"
+    assert rows[0]["conference"] == ""
     assert rows[0]["citation_urls"] == claim.citations.get().url
     assert rows[0]["published_at"] == claim.published_at.isoformat()
 
@@ -284,3 +286,15 @@ def test_it_counts_the_claims_in_the_download_link(client, catalogue):
     response = client.get(url("claims:list", "country=GB"))
 
     assert 'Download these 3 claims as <a href="/claims.csv?country=GB"' in response.text
+
+
+def test_it_names_the_conference_a_claim_was_made_at_in_every_format(client, jurisdictions):
+    imcas = Conference.objects.create(name="IMCAS World Congress 2024", slug="imcas-2024")
+    claim = make_claim(conference=imcas)
+    query = f"conference={imcas.slug}"
+
+    assert [row["conference"] for row in csv_rows(client, query)] == [imcas.name]
+    expected = {"slug": imcas.slug, "name": imcas.name}
+    assert [record["conference"] for record in json_records(client, query)] == [expected]
+    api = client.get(reverse("claims:api-claim", args=[claim.slug])).json()
+    assert api["conference"] == expected
