@@ -175,10 +175,10 @@ FACETS = [
         "evidence: {}",
     ),
 ]
-# Facets that describe a claim's treatment, by the claim column they follow. One GROUP BY of
-# treatment ids counts them all, with no join, instead of one GROUP BY of names each; only a
-# facet whose own filter is active needs its own (its counts must ignore that filter).
-GROUPED_FACETS = {"treatment_id": ("treatment", "route", "origin", "source")}
+# Facets that describe a claim's treatment. One GROUP BY of treatment ids counts them all, with
+# no join, instead of one GROUP BY of names each; only a facet whose own filter is active needs
+# its own (its counts must ignore that filter).
+TREATMENT_FACETS = ("treatment", "route", "origin", "source")
 CONFERENCE_FACET = (
     "conference",
     "Conference",
@@ -455,24 +455,22 @@ class ClaimFilter(django_filters.FilterSet):
         """Rows of (parameter, value, label or "", count); a value may come in several rows
         (a route's treatments), whose counts add up."""
         rows = list(self._facet_counts_query())
-        described = {}
-        for column in GROUPED_FACETS:
-            ids = {int(value) for tag, value, _label, _count in rows if tag.startswith(column)}
-            described[column] = self._describe(column, ids) if ids else {}
+        ids = {int(value) for tag, value, _label, _count in rows if tag.startswith("treatment:")}
+        treatments = self._describe_treatments(ids) if ids else {}
         for tag, value, label, count in rows:
-            column, _, excluded = tag.partition(":")
-            if column not in GROUPED_FACETS:
+            kind, _, excluded = tag.partition(":")
+            if kind != "treatment":
                 yield tag, value, label, count
                 continue
-            # The branch without exclusion counts for every facet of the column whose own
-            # filter is not active; a branch that ignores a facet's filter, for that facet.
-            params = [excluded] if excluded else GROUPED_FACETS[column]
+            # The branch without exclusion counts for every treatment facet whose own filter is
+            # not active; a branch that ignores a facet's filter, for that facet.
+            params = [excluded] if excluded else TREATMENT_FACETS
             for param in params:
                 if excluded or param not in self.state:
-                    yield param, *described[column][int(value)][param], count
+                    yield param, *treatments[int(value)][param], count
 
     @staticmethod
-    def _describe(column, ids):
+    def _describe_treatments(ids):
         """{id: {parameter: (value, label or "")}} for the treatments `ids`."""
         treatments = (
             Treatment.objects.filter(pk__in=ids)
@@ -493,27 +491,25 @@ class ClaimFilter(django_filters.FilterSet):
 
     def _facet_counts_query(self):
         """Rows of (tag, value, label or "", count): one GROUP BY per facet, except that the
-        facets of a treatment share one GROUP BY of its ids (tagged "column:excluded
-        parameter"), whose rows `_facet_counts` spreads over them."""
+        treatment facets share one GROUP BY of treatment ids (tagged "treatment:<the facet
+        whose filter it ignores>"), whose rows `_facet_counts` spreads over them."""
         jurisdictions = {j.code: j for j in self.jurisdictions}
         parts = []
-        for column, params in GROUPED_FACETS.items():
-            active = [param for param in params if param in self.state]
-            for excluded in active + ([""] if len(active) < len(params) else []):
-                queryset = self._apply(self.queryset, exclude=excluded or None)
-                parts.append(
-                    queryset.annotate(
-                        facet_param=Value(f"{column}:{excluded}", output_field=CharField()),
-                        facet_value=Cast(F(column), output_field=CharField()),
-                        facet_label=Value("", output_field=CharField()),
-                    )
-                    .values_list("facet_param", "facet_value", "facet_label")
-                    .annotate(count=Count("pk"))
-                    .order_by()
+        active = [param for param in TREATMENT_FACETS if param in self.state]
+        for excluded in active + ([""] if len(active) < len(TREATMENT_FACETS) else []):
+            queryset = self._apply(self.queryset, exclude=excluded or None)
+            parts.append(
+                queryset.annotate(
+                    facet_param=Value(f"treatment:{excluded}", output_field=CharField()),
+                    facet_value=Cast(F("treatment_id"), output_field=CharField()),
+                    facet_label=Value("", output_field=CharField()),
                 )
-        grouped = {param for params in GROUPED_FACETS.values() for param in params}
+                .values_list("facet_param", "facet_value", "facet_label")
+                .annotate(count=Count("pk"))
+                .order_by()
+            )
         for param, _label, _lookup, group_path, label_path, _phrase in self.facet_specs():
-            if param in grouped:
+            if param in TREATMENT_FACETS:
                 continue
             queryset = self._apply(self.queryset, exclude=param)
             if param in jurisdictions:

@@ -422,25 +422,18 @@ class Flag:
     def from_records(cls, jurisdiction, override, inherited):
         """The flag in `jurisdiction`: the claim's own `override` there wins over its
         treatment's `inherited` status there; with neither (None, None) it is not assessed."""
-        if override is not None:
-            return cls(
-                jurisdiction=jurisdiction,
-                status=Status(override.status),
-                explanation=override.explanation,
-                source_url=override.source_url,
-                checked_on=override.checked_on,
-                overridden=True,
-                override_reason=override.reason,
-            )
-        if inherited is not None:
-            return cls(
-                jurisdiction=jurisdiction,
-                status=Status(inherited.status),
-                explanation=inherited.explanation,
-                source_url=inherited.source_url,
-                checked_on=inherited.checked_on,
-            )
-        return cls(jurisdiction, Status.UNKNOWN)
+        record = override if override is not None else inherited
+        if record is None:
+            return cls(jurisdiction, Status.UNKNOWN)
+        return cls(
+            jurisdiction=jurisdiction,
+            status=Status(record.status),
+            explanation=record.explanation,
+            source_url=record.source_url,
+            checked_on=record.checked_on,
+            overridden=override is not None,
+            override_reason=override.reason if override is not None else "",
+        )
 
     @property
     def is_warning(self):
