@@ -16,6 +16,7 @@ from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -27,10 +28,12 @@ from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from claims import revisions
 from claims.history import workflow_log
 from claims.models import (
     Citation,
     Claim,
+    ClaimRevision,
     ClaimStatusOverride,
     Clinic,
     Conference,
@@ -41,6 +44,7 @@ from claims.models import (
     Presentation,
     RegulatoryStatus,
     Status,
+    StatusRevision,
     Treatment,
 )
 from claims.resources import (
@@ -207,6 +211,24 @@ def flag_filter(jurisdiction):
     return FlagFilter
 
 
+def review_context(request, pending, revisions_of_object):
+    """What a change form says about review: the change awaiting it, and the latest decision
+    on the user's own changes (a rejection's note is how the editor is told why)."""
+    latest = (
+        revisions_of_object.exclude(state=ClaimRevision.State.PENDING)
+        .filter(created_by=request.user)
+        .exclude(reviewed_by=request.user)
+        .select_related("reviewed_by")
+        .order_by("-reviewed_at")
+        .first()
+    )
+    review_url = None
+    if pending is not None:
+        opts = pending._meta
+        review_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pending.pk])
+    return {"pending_revision": pending, "review_url": review_url, "latest_decision": latest}
+
+
 # --- Where claims were made -----------------------------------------------------------------
 
 
@@ -257,10 +279,25 @@ class IndicationAdmin(CuratedAdmin):
 
 
 class RegulatoryStatusInline(admin.StackedInline):
+    """A treatment's statuses. An editor changes those that public claims inherit on their own
+    page, where the change waits for a Publisher: here they are read-only for them."""
+
     model = RegulatoryStatus
     formfield_overrides = URL_FIELDS
     extra = 0
     fields = ["jurisdiction", "status", "explanation", "source_url", "checked_on"]
+
+    def has_add_permission(self, request, obj=None):
+        gated = revisions.status_needs_review(obj, request.user)
+        return not gated and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        gated = revisions.status_needs_review(obj, request.user)
+        return not gated and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        gated = revisions.status_needs_review(obj, request.user)
+        return not gated and super().has_delete_permission(request, obj)
 
 
 @admin.register(Treatment)
@@ -312,8 +349,42 @@ class JurisdictionAdmin(CuratedAdmin):
     search_fields = ["name", "code", "short_label", "regulator"]
 
 
+class RegulatoryStatusForm(forms.ModelForm):
+    """A status; for an editor whose change waits for a Publisher, as that change has it."""
+
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        status = self.instance
+        self.pending = (
+            status.pending_revision if getattr(status, "editing_pending", False) else None
+        )
+        if self.pending is not None:
+            self.initial.update(self.pending.content)
+        if status.pk is not None:
+            self.initial["version"] = revisions.version_of(status, self.pending)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        status = self.instance
+        if status.pk is not None and "version" in self.data:
+            revisions.check_version(cleaned_data.get("version"), status, self.pending)
+        treatment, jurisdiction = cleaned_data.get("treatment"), cleaned_data.get("jurisdiction")
+        if status.pk is None and treatment is not None and jurisdiction is not None:
+            pending = StatusRevision.objects.pending().filter(
+                treatment=treatment, jurisdiction=jurisdiction
+            )
+            if pending.exists():
+                raise ValidationError(
+                    "This treatment already has a change to this status awaiting review."
+                )
+        return cleaned_data
+
+
 @admin.register(RegulatoryStatus)
 class RegulatoryStatusAdmin(BulkAdmin, CuratedAdmin):
+    form = RegulatoryStatusForm
     resource_classes = [RegulatoryStatusResource]
     list_display = ["treatment", "jurisdiction", "status", checked]
     list_filter = ["jurisdiction", "status", RecheckFilter]
@@ -321,13 +392,125 @@ class RegulatoryStatusAdmin(BulkAdmin, CuratedAdmin):
     search_fields = ["treatment__name", "explanation"]
     autocomplete_fields = ["treatment", "jurisdiction"]
 
+    def get_object(self, request, object_id, from_field=None):
+        status = super().get_object(request, object_id, from_field)
+        if status is not None:
+            status.pending_revision = (
+                StatusRevision.objects.pending()
+                .filter(treatment=status.treatment_id, jurisdiction=status.jurisdiction_id)
+                .select_related("created_by")
+                .first()
+            )
+            status.editing_pending = status.pending_revision is not None and (
+                revisions.status_needs_review(status.treatment, request.user)
+            )
+        return status
+
+    def has_delete_permission(self, request, obj=None):
+        # An editor sets “Not assessed” instead, which a Publisher reviews.
+        if obj is not None and revisions.status_needs_review(obj.treatment, request.user):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        target = {"treatment": obj.treatment, "jurisdiction": obj.jurisdiction}
+        if revisions.status_needs_review(obj.treatment, request.user):
+            request.claimwatch_pending = True
+            request.claimwatch_revision = revisions.propose_status_change(
+                obj.treatment, obj.jurisdiction, revisions.status_content(obj), request.user
+            )
+            return
+        inherited = obj.treatment.claims.public().exists()
+        before = revisions.status_content(revisions.live_status(**target)) if inherited else None
+        super().save_model(request, obj, form, change)
+        if inherited:
+            after = revisions.status_content(obj)
+            revisions.record_live_change(
+                StatusRevision,
+                target,
+                after,
+                revisions.status_differences(before, after),
+                request.user,
+            )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "claimwatch_pending", False):
+            return self.pending_response(request)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "claimwatch_pending", False):
+            return self.pending_response(request)
+        return super().response_change(request, obj)
+
+    def pending_response(self, request):
+        if request.claimwatch_revision is None:
+            self.message_user(request, "Nothing changed, so nothing awaits review.", messages.INFO)
+        else:
+            self.message_user(request, revisions.AWAITS_A_PUBLISHER, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:claims_regulatorystatus_changelist"))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk is not None:
+            decided = StatusRevision.objects.filter(
+                treatment=obj.treatment_id, jurisdiction=obj.jurisdiction_id
+            )
+            context.update(review_context(request, obj.pending_revision, decided))
+            context["editing_pending"] = obj.editing_pending
+            context["needs_review"] = revisions.status_needs_review(obj.treatment, request.user)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
 
 # --- Claims ---------------------------------------------------------------------------------------
 
 
-class CitationInlineFormSet(forms.BaseInlineFormSet):
+class PendingRowsFormSet(forms.BaseInlineFormSet):
+    """A claim's rows as the editor's pending revision has them, when their form shows it
+    (`editing_pending`): its rows with an id edit those rows, its new rows come as extra forms
+    filled in, and rows it removed are not shown."""
+
+    content_key = None  # the revision content's list of these rows
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pending_rows = None
+        claim = self.instance
+        if not getattr(claim, "editing_pending", False):
+            return
+        rows = claim.pending_revision.content[self.content_key]
+        self.pending_rows = []
+        for values in rows:
+            if values["id"] is None:
+                continue
+            row = self.model(claim=claim)
+            revisions.assign(row, values)
+            row._state.adding, row._state.db = False, claim._state.db
+            self.pending_rows.append(row)
+        self.initial_extra = [
+            {name: value for name, value in values.items() if name != "id"}
+            for values in rows
+            if values["id"] is None
+        ]
+        self.extra = max(self.extra, len(self.initial_extra))
+
+    def get_queryset(self):
+        return super().get_queryset() if self.pending_rows is None else self.pending_rows
+
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        # A pending new row is kept though the editor did not touch it this time.
+        if index is not None and 0 <= index - self.initial_form_count() < len(
+            self.initial_extra or []
+        ):
+            kwargs["empty_permitted"] = False
+        return kwargs
+
+
+class CitationInlineFormSet(PendingRowsFormSet):
     """Refuses to leave a published claim without citations. The check lives here because the
     citations being saved are this formset's rows, not what the database holds yet."""
+
+    content_key = "citations"
 
     def clean(self):
         super().clean()
@@ -350,9 +533,14 @@ class CitationInline(admin.TabularInline):
     fields = ["kind", "title", "publisher", "url", "accessed_on", "note", "position"]
 
 
+class OverrideInlineFormSet(PendingRowsFormSet):
+    content_key = "overrides"
+
+
 class ClaimStatusOverrideInline(admin.StackedInline):
     model = ClaimStatusOverride
     formfield_overrides = URL_FIELDS
+    formset = OverrideInlineFormSet
     extra = 0
     fields = ["jurisdiction", "status", "reason", "explanation", "source_url", "checked_on"]
 
@@ -368,8 +556,25 @@ class ClaimAdminForm(forms.ModelForm):
         "note is shown to readers.",
     )
 
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        claim = self.instance
+        self.pending = claim.pending_revision if getattr(claim, "editing_pending", False) else None
+        if self.pending is not None:
+            content = self.pending.content
+            self.initial.update(
+                {name: value for name, value in content["fields"].items() if name in self.fields}
+            )
+            self.initial["indications"] = content["indications"]
+        if claim.pk is not None:
+            self.initial["version"] = revisions.version_of(claim, self.pending)
+
     def clean(self):
         cleaned_data = super().clean()
+        if self.instance.pk is not None and "version" in self.data:
+            revisions.check_version(cleaned_data.get("version"), self.instance, self.pending)
         if (
             self.instance.state == Claim.State.PUBLISHED
             and cleaned_data.get("presentation")
@@ -439,6 +644,7 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
                     "state",
                     "workflow",
                     "note",
+                    "version",
                     "published_at",
                     "last_reviewed_on",
                     "created_at",
@@ -536,7 +742,11 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST" and self.requested_move(request) is not None:
             raise PermissionDenied("Reverting never moves a claim between states.")
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        request.claimwatch_reverting = True
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        if getattr(request, "claimwatch_pending", False) and response.status_code == 302:
+            self.message_user(request, revisions.AWAITS_A_PUBLISHER, level=messages.SUCCESS)
+        return response
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["workflow_buttons"] = [
@@ -544,7 +754,22 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
             for name, (state, label) in WORKFLOW_BUTTONS.items()
             if obj is not None and obj.can_move_to(state, request.user)
         ]
+        if obj is not None and obj.pk is not None:
+            context.update(review_context(request, obj.pending_revision, obj.revisions.all()))
+            context["editing_pending"] = obj.editing_pending
+            context["needs_review"] = revisions.claim_needs_review(obj, request.user)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_object(self, request, object_id, from_field=None):
+        claim = super().get_object(request, object_id, from_field)
+        if claim is not None:
+            claim.pending_revision = claim.revisions.pending().select_related("created_by").first()
+            # An editor goes on from the change awaiting review; a Publisher edits the live
+            # claim and reviews the pending one apart.
+            claim.editing_pending = claim.pending_revision is not None and (
+                revisions.claim_needs_review(claim, request.user)
+            )
+        return claim
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -553,11 +778,64 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
             obj.state, obj.published_at = (
                 Claim.objects.filter(pk=obj.pk).values_list("state", "published_at").get()
             )
+            if revisions.claim_needs_review(obj, request.user):
+                # The live claim stays exactly as it is: save_related (or, reverting, this)
+                # stores the change as its pending revision instead.
+                request.claimwatch_pending = True
+                form.save_m2m = lambda: None
+                if getattr(request, "claimwatch_reverting", False):
+                    self.propose(request, form, [])
+                return
+            if obj.is_public():
+                request.claimwatch_live_before = revisions.claim_content(
+                    Claim.objects.get(pk=obj.pk)
+                )
         if self.requested_move(request) is None:
             obj._change_reason = form.cleaned_data.get("note") or None
         super().save_model(request, obj, form, change)
 
+    def save_related(self, request, form, formsets, change):
+        if getattr(request, "claimwatch_pending", False):
+            if not getattr(request, "claimwatch_reverting", False):
+                self.propose(request, form, formsets)
+            return
+        super().save_related(request, form, formsets, change)
+        before = getattr(request, "claimwatch_live_before", None)
+        if before is not None:
+            claim = form.instance
+            after = revisions.claim_content(claim)
+            revisions.record_live_change(
+                ClaimRevision,
+                {"claim": claim},
+                after,
+                revisions.claim_differences(before, after),
+                request.user,
+                form.cleaned_data.get("note") or "",
+            )
+
+    def propose(self, request, form, formsets):
+        content = revisions.claim_content_from_forms(form, formsets)
+        request.claimwatch_revision = revisions.propose_claim_change(
+            form.instance, content, request.user, form.cleaned_data.get("note") or ""
+        )
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        if getattr(request, "claimwatch_pending", False):
+            # The inlines saved nothing: the admin's log says a change awaits review.
+            return [{"changed": {"fields": ["a change awaiting review"]}}]
+        return super().construct_change_message(request, form, formsets, add)
+
     def response_change(self, request, obj):
+        if getattr(request, "claimwatch_pending", False):
+            if getattr(request, "claimwatch_revision", None) is None:
+                self.message_user(
+                    request,
+                    "Nothing changed from the published version, so nothing awaits review.",
+                    level=messages.INFO,
+                )
+            else:
+                self.message_user(request, revisions.AWAITS_A_PUBLISHER, level=messages.SUCCESS)
+            return HttpResponseRedirect(request.path)
         state = self.requested_move(request)
         if state is None:
             return super().response_change(request, obj)
@@ -639,3 +917,101 @@ class ClaimStatusOverrideAdmin(EditedInTheirClaim, CuratedAdmin):
     list_filter = ["jurisdiction", "status", RecheckFilter]
     list_select_related = ["claim", "jurisdiction"]
     search_fields = ["claim__title", "reason", "explanation"]
+
+
+# --- Review: changes awaiting a Publisher -------------------------------------------------------
+
+
+class RevisionAdmin(admin.ModelAdmin):
+    """The review queue, and a change's review screen: field by field, what approving it would
+    change in what readers see, with Approve and Reject. Nobody edits a revision: editors make
+    them by editing, Publishers decide on them here."""
+
+    list_display = ["__str__", "state", "created_by", "created_at", "reviewed_by", "reviewed_at"]
+    list_filter = ["state"]
+    list_select_related = ["created_by", "reviewed_by"]
+    review_template = "admin/claims/review.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def target(self, revision):
+        """The live thing the revision changes, and its admin page."""
+        raise NotImplementedError
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        revision = self.get_object(request, unquote(object_id))
+        if revision is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, revision):
+            raise PermissionDenied
+        if request.method == "POST":
+            return self.decide(request, revision)
+        target, target_url = self.target(revision)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": str(revision),
+            "revision": revision,
+            "target": target,
+            "target_url": target_url,
+            "differences": revisions.revision_differences(revision)
+            if revision.is_pending()
+            else None,
+            "may_decide": revision.is_pending() and revisions.may_publish(request.user),
+            "stale": revision.is_pending() and self.is_stale(revision),
+        }
+        return TemplateResponse(request, self.review_template, context)
+
+    def is_stale(self, revision):
+        return False
+
+    def decide(self, request, revision):
+        note = request.POST.get("review_note", "")
+        try:
+            if "_approve" in request.POST:
+                revisions.approve(revision, request.user, note)
+                done = "Approved: readers now see the change."
+            elif "_reject" in request.POST:
+                revisions.reject(revision, request.user, note)
+                done = (
+                    "Rejected: readers still see the published version, and the editor your note."
+                )
+            else:
+                raise ValidationError("Choose Approve or Reject.")
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), level=messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        self.message_user(request, done, level=messages.SUCCESS)
+        changelist = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        return HttpResponseRedirect(f"{changelist}?state__exact={ClaimRevision.State.PENDING}")
+
+
+@admin.register(ClaimRevision)
+class ClaimRevisionAdmin(RevisionAdmin):
+    list_select_related = ["claim", "created_by", "reviewed_by"]
+    search_fields = ["claim__title", "claim__slug", "note", "review_note"]
+
+    def target(self, revision):
+        return revision.claim, reverse("admin:claims_claim_change", args=[revision.claim_id])
+
+    def is_stale(self, revision):
+        return revision.claim.updated_at > revision.created_at
+
+
+@admin.register(StatusRevision)
+class StatusRevisionAdmin(RevisionAdmin):
+    list_select_related = ["treatment", "jurisdiction", "created_by", "reviewed_by"]
+    list_filter = ["state", "jurisdiction"]
+    search_fields = ["treatment__name", "treatment__slug", "note", "review_note"]
+
+    def target(self, revision):
+        status = revisions.live_status(revision.treatment, revision.jurisdiction)
+        if status is None:
+            return revision.treatment, reverse(
+                "admin:claims_treatment_change", args=[revision.treatment_id]
+            )
+        return status, reverse("admin:claims_regulatorystatus_change", args=[status.pk])

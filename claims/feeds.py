@@ -17,7 +17,15 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
 from claims.filters import ClaimFilter
-from claims.models import Claim, ClaimStatusOverride, EvidenceLevel, RegulatoryStatus, Status
+from claims.history import FIXTURE_REASON, REPORTED_APART
+from claims.models import (
+    Claim,
+    ClaimRevision,
+    ClaimStatusOverride,
+    EvidenceLevel,
+    RegulatoryStatus,
+    Status,
+)
 
 FEED_LENGTH = 50
 # Characters XML 1.0 cannot carry; an editor can paste one, and one would break every feed.
@@ -35,6 +43,7 @@ class Event:
     kind: str  # "Published", "Retracted" or "Updated"
     change: str  # what changed, in words; empty for a publication or a retraction
     key: str  # unique across every feed: which history row, and for a status which claim
+    by: str = ""  # who decided it: the Publisher who published, retracted or approved
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,7 @@ def claim_events(claim_ids, levels):
             | Q(state=retracted, previous_state=published)
             | Q(state=published, previous_state=published) & ~Q(evidence_level=F("previous_level"))
         )
+        .select_related("history_user")
         .order_by("-history_id")[:FEED_LENGTH]
     )
     events = []
@@ -92,7 +102,8 @@ def claim_events(claim_ids, levels):
                 f"evidence level changed from {levels.get(row.previous_level, 'a removed level')} "
                 f"to {levels.get(row.evidence_level_id, 'a removed level')}"
             )
-        events.append(Event(row.id, row.history_date, kind, change, f"claim-{row.history_id}"))
+        by = row.history_user.username if row.history_user else ""
+        events.append(Event(row.id, row.history_date, kind, change, f"claim-{row.history_id}", by))
     return events
 
 
@@ -105,8 +116,10 @@ def override_events(claim_ids, jurisdictions):
             jurisdiction_id__in=list(jurisdictions),
             history_date__gte=F("claim__published_at"),
         )
+        .exclude(history_type="+", history_change_reason=FIXTURE_REASON)
         .annotate(previous_status=previous(history, "status"))
         .filter(~Q(history_type="~") | ~Q(status=F("previous_status")))
+        .select_related("history_user")
         .order_by("-history_id")[:FEED_LENGTH]
     )
     events = []
@@ -122,7 +135,8 @@ def override_events(claim_ids, jurisdictions):
                 f"to {lowercase_label(row.status)}"
             )
         key = f"override-{row.history_id}"
-        events.append(Event(row.claim_id, row.history_date, "Updated", change, key))
+        by = row.history_user.username if row.history_user else ""
+        events.append(Event(row.claim_id, row.history_date, "Updated", change, key, by))
     return events
 
 
@@ -136,8 +150,10 @@ def treatment_status_events(claim_ids, jurisdictions):
     )
     rows = list(
         history.objects.filter(Exists(published_user), jurisdiction_id__in=list(jurisdictions))
+        .exclude(history_type="+", history_change_reason=FIXTURE_REASON)
         .annotate(previous_status=previous(history, "status"))
         .filter(~Q(history_type="~") | ~Q(status=F("previous_status")))
+        .select_related("history_user")
         .order_by("-history_id")[:FEED_LENGTH]
     )
     affected = claims.filter(treatment_id__in={row.treatment_id for row in rows})
@@ -159,7 +175,10 @@ def treatment_status_events(claim_ids, jurisdictions):
             before, after = row.status, Status.UNKNOWN
         else:
             before, after = row.previous_status, row.status
+        if before == after:  # a status recorded as not assessed changes no flag
+            continue
         label = jurisdictions[row.jurisdiction_id].short_label
+        by = row.history_user.username if row.history_user else ""
         change = f"{label} flag changed from {lowercase_label(before)} to {lowercase_label(after)}"
         for claim_id, published_at in users.get(row.treatment_id, []):
             if published_at is None or published_at > row.history_date:
@@ -167,7 +186,26 @@ def treatment_status_events(claim_ids, jurisdictions):
             if (claim_id, row.jurisdiction_id) in overridden:
                 continue
             key = f"status-{row.history_id}-claim-{claim_id}"
-            events.append(Event(claim_id, row.history_date, "Updated", change, key))
+            events.append(Event(claim_id, row.history_date, "Updated", change, key, by))
+    return events
+
+
+def correction_events(claim_ids):
+    """Approved changes to what a published claim says or cites (claims.revisions)."""
+    rows = (
+        ClaimRevision.objects.approved()
+        .filter(claim_id__in=claim_ids, reviewed_at__gt=F("claim__published_at"))
+        .select_related("reviewed_by")
+        .order_by("-reviewed_at")[:FEED_LENGTH]
+    )
+    events = []
+    for row in rows:
+        parts = [part for part in row.summary.split(", ") if part and part not in REPORTED_APART]
+        if parts:
+            by = row.reviewed_by.username if row.reviewed_by else ""
+            change = f"corrected: {', '.join(parts)}"
+            key = f"revision-{row.pk}"
+            events.append(Event(row.claim_id, row.reviewed_at, "Updated", change, key, by))
     return events
 
 
@@ -201,6 +239,7 @@ class ClaimFeed(Feed):
             *claim_events(claim_ids, levels),
             *override_events(claim_ids, jurisdictions),
             *treatment_status_events(claim_ids, jurisdictions),
+            *correction_events(claim_ids),
         ]
         events.sort(key=lambda event: (event.happened_at, event.claim_id, event.key), reverse=True)
         events = events[:FEED_LENGTH]
@@ -228,6 +267,9 @@ class ClaimFeed(Feed):
 
     def item_guid(self, entry):
         return f"{entry.link}#{entry.event.key}"
+
+    def item_author_name(self, entry):
+        return entry.event.by or "Claimwatch"
 
     def item_updateddate(self, entry):
         return entry.event.happened_at

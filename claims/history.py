@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
 
-from claims.models import Claim, ClaimStatusOverride, RegulatoryStatus, Status
+from claims.models import Claim, ClaimRevision, ClaimStatusOverride, RegulatoryStatus, Status
 
 CREATED, DELETED = "+", "-"  # simple_history's history_type
 FIXTURE_REASON = "Loaded from fixtures"
@@ -93,6 +93,7 @@ class PublicChange:
     on: datetime
     text: str
     note: str = ""
+    by: str = ""  # who approved it
 
 
 def lowercase(label):
@@ -158,6 +159,10 @@ def public_changes(claim, jurisdictions, flag_records):
     seen = set()
     changes = []
     for row in rows:
+        if row.table == "revision":
+            if row.at > claim.published_at:
+                changes += correction(row)
+            continue
         before = timeline.flags()
         was = (timeline.evidence, timeline.state)
         timeline.apply(row)
@@ -180,8 +185,21 @@ def public_changes(claim, jurisdictions, flag_records):
                     f"{lowercase(before[jurisdiction].label)} to "
                     f"{lowercase(after[jurisdiction].label)}"
                 )
-                changes.append(PublicChange(row.at, text))
+                changes.append(PublicChange(row.at, text, by=row.by or ""))
     return changes[::-1]
+
+
+# What an approved revision changed that has a line of its own in the change log.
+REPORTED_APART = {"evidence level"}
+
+
+def correction(row):
+    """An approved change to what the claim says, or to its sources: “Corrected: statement,
+    citations”. Its evidence level and flags are reported from their own history."""
+    parts = [part for part in row.value.split(", ") if part and part not in REPORTED_APART]
+    if not parts:
+        return []
+    return [PublicChange(row.at, f"Corrected: {', '.join(parts)}", by=row.by or "")]
 
 
 @dataclass(frozen=True)
@@ -189,49 +207,47 @@ class HistoryRow:
     at: datetime
     pk: int  # the history row's own id
     history_type: str
-    table: str  # "claim", "status" or "override"
+    table: str  # "claim", "status", "override" or "revision"
     id: int  # the object's id
     owner: int  # the claim's treatment, the status's treatment, the override's claim
     jurisdiction: int | None
-    value: str  # the claim's state, or a status
+    value: str  # the claim's state, a status, or what an approved revision changed
     evidence: str | None  # the claim's evidence level
     reason: str | None
+    by: str | None  # who made the change: after publication, a Publisher
 
 
 def history_rows(claim):
-    """The claim's history, its treatments' statuses' (every treatment it has had) and its
-    overrides', as one UNION query. Columns that differ between the tables are annotations in
-    every branch, so that each branch lists them in the same order."""
+    """The claim's history, its treatments' statuses' (every treatment it has had), its
+    overrides', and the changes to it a Publisher approved, as one UNION query. Every branch
+    annotates the same columns in the same order, which is what a UNION matches them by."""
     text, number = models.CharField(), models.BigIntegerField()
 
-    def columns(queryset, table, owner, jurisdiction, value, evidence):
-        return (
-            queryset.order_by()
-            .annotate(
-                table=Value(table, output_field=text),
-                owner=owner,
-                flag_jurisdiction=jurisdiction,
-                value=value,
-                evidence=evidence,
-            )
-            .values_list(
-                "history_date",
-                "history_id",
-                "history_type",
-                "table",
-                "id",
-                "owner",
-                "flag_jurisdiction",
-                "value",
-                "evidence",
-                "history_change_reason",
-            )
+    def columns(queryset, **expressions):
+        # Prefixed: an annotation may not take a name the model's fields have (reason, id).
+        expressions = {f"row_{name}": expression for name, expression in expressions.items()}
+        return queryset.order_by().annotate(**expressions).values_list(*expressions)
+
+    def history(queryset, table, owner, jurisdiction, value, evidence):
+        return columns(
+            queryset,
+            at=F("history_date"),
+            pk=F("history_id"),
+            kind=F("history_type"),
+            table=Value(table, output_field=text),
+            object_id=F("id"),
+            owner=owner,
+            flag_jurisdiction=jurisdiction,
+            value=value,
+            evidence=evidence,
+            reason=F("history_change_reason"),
+            by=F("history_user__username"),
         )
 
     treatments = Q(treatment_id=claim.treatment_id) | Q(
         treatment_id__in=claim.history.order_by().values("treatment_id")
     )
-    claim_rows = columns(
+    claim_rows = history(
         claim.history.all(),
         "claim",
         F("treatment_id"),
@@ -239,7 +255,7 @@ def history_rows(claim):
         F("state"),
         F("evidence_level__name"),
     )
-    status_rows = columns(
+    status_rows = history(
         RegulatoryStatus.history.filter(treatments),
         "status",
         F("treatment_id"),
@@ -247,7 +263,7 @@ def history_rows(claim):
         F("status"),
         Value(None, output_field=text),
     )
-    override_rows = columns(
+    override_rows = history(
         ClaimStatusOverride.history.filter(claim_id=claim.pk),
         "override",
         F("claim_id"),
@@ -255,7 +271,22 @@ def history_rows(claim):
         F("status"),
         Value(None, output_field=text),
     )
-    return [HistoryRow(*row) for row in claim_rows.union(status_rows, override_rows, all=True)]
+    revision_rows = columns(
+        ClaimRevision.objects.approved().filter(claim_id=claim.pk),
+        at=F("reviewed_at"),
+        pk=F("id"),
+        kind=Value("~", output_field=text),
+        table=Value("revision", output_field=text),
+        object_id=F("claim_id"),
+        owner=F("claim_id"),
+        flag_jurisdiction=Value(None, output_field=number),
+        value=F("summary"),
+        evidence=Value(None, output_field=text),
+        reason=F("review_note"),
+        by=F("reviewed_by__username"),
+    )
+    rows = claim_rows.union(status_rows, override_rows, revision_rows, all=True)
+    return [HistoryRow(*row) for row in rows]
 
 
 def claim_changes(row, was):
@@ -266,7 +297,7 @@ def claim_changes(row, was):
             f"Evidence level changed from {old_evidence or 'not rated'} "
             f"to {row.evidence or 'not rated'}"
         )
-        changes.append(PublicChange(row.at, text))
+        changes.append(PublicChange(row.at, text, by=row.by or ""))
     if row.value != old_state and row.value == Claim.State.RETRACTED:
-        changes.append(PublicChange(row.at, "Retracted", row.reason or ""))
+        changes.append(PublicChange(row.at, "Retracted", row.reason or "", row.by or ""))
     return changes

@@ -4,7 +4,9 @@ strong the evidence is, and how each jurisdiction's regulator treats that treatm
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
@@ -647,6 +649,10 @@ class Claim(models.Model):
     def is_retracted(self):
         return self.state == self.State.RETRACTED
 
+    def is_public(self):
+        """Readers can open its page: what it says there changes only with a Publisher."""
+        return self.state in {self.State.PUBLISHED, self.State.RETRACTED}
+
     def publication_problems(self):
         """Why this claim cannot be published yet, in editors' words; empty when it can."""
         problems = []
@@ -871,3 +877,109 @@ class Citation(models.Model):
         return (self.claim.slug, self.url)
 
     natural_key.dependencies = ["claims.claim"]
+
+
+# --- Pending revisions --------------------------------------------------------------------------
+
+
+class RevisionQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(state=Revision.State.PENDING)
+
+    def approved(self):
+        return self.filter(state=Revision.State.APPROVED)
+
+
+class Revision(models.Model):
+    """A change to something readers see, kept beside the live version until a Publisher
+    approves it, as Wagtail keeps a page's draft revision beside its live one. Readers only
+    ever see the live rows; `content` is the whole content as it would be once approved, in the
+    shape `claims.revisions` reads and writes. A Publisher's own change is recorded approved."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Awaiting review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    content = models.JSONField(encoder=DjangoJSONEncoder)
+    note = models.CharField(max_length=300, blank=True, help_text="Why the editor made it.")
+    # What it changed, in readers' words ("statement, citations"), written when it is approved:
+    # the live version moves on, and the public change log must still say what was approved.
+    summary = models.CharField(max_length=300, blank=True)
+    state = models.CharField(max_length=20, choices=State, default=State.PENDING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+
+    objects = RevisionQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-updated_at", "-pk"]
+
+    def is_pending(self):
+        return self.state == self.State.PENDING
+
+    @property
+    def version(self):
+        """What the form an editor opened was read from, for optimistic locking."""
+        return f"{self.pk}@{self.updated_at.isoformat()}"
+
+
+class ClaimRevision(Revision):
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="revisions")
+
+    class Meta(Revision.Meta):
+        verbose_name = "claim change"
+        constraints = [
+            # Two editors never keep two pending versions of one claim: the second is told the
+            # claim changed under them (claims.revisions.check_version).
+            models.UniqueConstraint(
+                fields=["claim"],
+                condition=Q(state="pending"),
+                name="claimrevision_one_pending_per_claim",
+                violation_error_message="This claim already has a change awaiting review.",
+            ),
+            models.CheckConstraint(
+                name="claimrevision_reviewed_unless_pending",
+                condition=Q(state="pending") | Q(reviewed_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Change to “{self.claim}”"
+
+
+class StatusRevision(Revision):
+    """A change to a treatment's status in one jurisdiction, which is the flag there of every
+    claim that inherits it; it may add a status the treatment does not have yet."""
+
+    treatment = models.ForeignKey(
+        Treatment, on_delete=models.CASCADE, related_name="status_revisions"
+    )
+    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.CASCADE, related_name="+")
+
+    class Meta(Revision.Meta):
+        verbose_name = "status change"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["treatment", "jurisdiction"],
+                condition=Q(state="pending"),
+                name="statusrevision_one_pending_per_status",
+                violation_error_message="This status already has a change awaiting review.",
+            ),
+            models.CheckConstraint(
+                name="statusrevision_reviewed_unless_pending",
+                condition=Q(state="pending") | Q(reviewed_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Change to {self.treatment} · {self.jurisdiction}"

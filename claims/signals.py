@@ -9,7 +9,7 @@ from simple_history.models import HistoricalChanges
 
 from claims.cache import bump_data_version
 from claims.history import record_fixture_indications, record_fixture_row
-from claims.models import Claim, Clinic, ExosomeSource, Indication, Treatment
+from claims.models import Claim, Clinic, ExosomeSource, Indication, Revision, Treatment
 
 
 def refresh_search_documents(claims):
@@ -81,11 +81,12 @@ def curated_data_changed(sender, using="default", action="post_", **kwargs):
 
 def curated_models():
     """Every model of this app except the history tables, which record changes but are
-    never shown on a public page."""
+    never shown on a public page, and pending revisions, which readers never see (approving
+    one saves the live rows, which makes the pages stale)."""
     return [
         model
         for model in apps.get_app_config("claims").get_models()
-        if not issubclass(model, HistoricalChanges)
+        if not issubclass(model, HistoricalChanges | Revision)
     ]
 
 

@@ -32,6 +32,12 @@ pytestmark = pytest.mark.django_db
 
 editors_migration = importlib.import_module("claims.migrations.0002_editors_group")
 publishers_migration = importlib.import_module("claims.migrations.0004_publishers_group")
+revisions_migration = importlib.import_module("claims.migrations.0006_revisions")
+
+
+def apps_at(migration):
+    return MigrationLoader(connection).project_state(("claims", migration)).apps
+
 
 EDITED_IN_THEIR_CLAIM = {"citation", "claimstatusoverride"}
 REGISTERED = [m for m in CURATED if m not in EDITED_IN_THEIR_CLAIM]
@@ -173,6 +179,7 @@ def test_it_gives_editors_exactly_the_curation_permissions():
     expected = {f"{action}_{model}" for model in CURATED for action in editors_migration.ACTIONS}
     expected |= {f"view_historical{model}" for model in CURATED}
     expected |= {"view_historicalclaim_indications"}
+    expected |= set(revisions_migration.GRANTS["Editors"])  # the review queue, to read
 
     permissions = Group.objects.get(name="Editors").permissions.select_related("content_type")
 
@@ -194,6 +201,7 @@ def test_it_can_undo_and_redo_the_editors_group():
     assert not Group.objects.filter(name="Editors").exists()
 
     editors_migration.create_editors(apps, None)
+    revisions_migration.grant_review(apps_at("0006_revisions"), None)
     assert set(Group.objects.get(name="Editors").permissions.all()) == before
     assert Permission.objects.filter(codename="view_historicalclaim").count() == 1
 
@@ -202,7 +210,8 @@ def test_it_gives_publishers_the_editors_permissions_and_publishing():
     editors = set(Group.objects.get(name="Editors").permissions.all())
     publishers = set(Group.objects.get(name="Publishers").permissions.all())
 
-    assert publishers - editors == {Permission.objects.get(codename="publish_claim")}
+    deciding = ["publish_claim", "change_claimrevision", "change_statusrevision"]
+    assert publishers - editors == set(Permission.objects.filter(codename__in=deciding))
     assert editors < publishers
 
 
@@ -220,6 +229,7 @@ def test_it_can_undo_and_redo_the_publishers_group():
     assert not Group.objects.filter(name="Publishers").exists()
 
     publishers_migration.create_publishers(apps, None)
+    revisions_migration.grant_review(apps_at("0006_revisions"), None)
     assert set(Group.objects.get(name="Publishers").permissions.all()) == before
 
 

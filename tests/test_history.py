@@ -172,9 +172,9 @@ def test_it_refuses_a_revert_from_someone_who_may_only_view(client, serum, fda, 
     assert record.status == Status.PROHIBITED
 
 
-def test_it_records_who_edited_citations_in_their_claim(client, editor, published):
+def test_it_records_who_edited_citations_in_their_claim(client, publisher, published):
     citation = published.citations.get()
-    client.force_login(editor)
+    client.force_login(publisher)
     data = {
         "title": published.title,
         "slug": published.slug,
@@ -198,7 +198,7 @@ def test_it_records_who_edited_citations_in_their_claim(client, editor, publishe
 
     response = client.get(history_url(citation))
 
-    assert citation.history.latest().history_user == editor
+    assert citation.history.latest().history_user == publisher
     assert "A better title for the source" in response.text
 
 

@@ -1,0 +1,457 @@
+"""Nothing reaches readers without a Publisher.
+
+An Editors user's change to what readers see — a published or retracted claim (any field, its
+indications, citations and status overrides) or the status of a treatment that public claims
+inherit — is stored as a pending revision beside the live rows (`propose`), as Wagtail keeps a
+page's draft revision beside its live one. A Publisher approves it, which writes it to the live
+rows (`approve`), or rejects it with a note for the editor (`reject`). A Publisher's own change
+goes live at once and is recorded as approved (`record_live_change`).
+
+Content is one JSON-safe dict per claim or status, read from the live rows (`claim_content`,
+`status_content`) or from the admin's forms; `differences` says, field by field, what a revision
+would change. Forms carry the version they were read from (`version_of`), so that a second
+editor saving over a change they never saw is told instead (`check_version`).
+"""
+
+import json
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import capfirst
+
+from claims.models import (
+    Citation,
+    Claim,
+    ClaimRevision,
+    ClaimStatusOverride,
+    Indication,
+    RegulatoryStatus,
+    StatusRevision,
+)
+
+PUBLISH_PERMISSION = Claim.MOVES[Claim.State.PUBLISHED][1]
+# Moved by the workflow, never by an edit.
+WORKFLOW_FIELDS = {"state", "published_at"}
+CITATION_FIELDS = ["kind", "title", "publisher", "url", "accessed_on", "note", "position"]
+OVERRIDE_FIELDS = ["jurisdiction", "status", "reason", "explanation", "source_url", "checked_on"]
+STATUS_FIELDS = ["status", "explanation", "source_url", "checked_on"]
+AWAITS_A_PUBLISHER = (
+    "Your changes await a Publisher: readers see the published version until one approves them."
+)
+
+
+def may_publish(user):
+    return user.has_perm(PUBLISH_PERMISSION)
+
+
+def claim_needs_review(claim, user):
+    """Whether `user`'s edit of `claim` waits for a Publisher: readers can open the claim's
+    page, and the user may not decide what they see."""
+    return claim.pk is not None and claim.is_public() and not may_publish(user)
+
+
+def status_needs_review(treatment, user):
+    """Whether `user`'s edit of a status of `treatment` waits for a Publisher: a public claim
+    inherits its flags from the treatment's statuses."""
+    return (
+        treatment is not None
+        and treatment.pk is not None
+        and not may_publish(user)
+        and treatment.claims.public().exists()
+    )
+
+
+def claim_fields():
+    """The claim's own fields an edit may change."""
+    return [
+        field
+        for field in Claim._meta.concrete_fields
+        if field.editable and not field.primary_key and field.name not in WORKFLOW_FIELDS
+    ]
+
+
+def as_json(value):
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def values_of(row, names):
+    return {name: row._meta.get_field(name).value_from_object(row) for name in names}
+
+
+def child_rows(rows, names):
+    return [{"id": row.pk, **values_of(row, names)} for row in rows]
+
+
+# --- Content --------------------------------------------------------------------------------
+
+
+def claim_content(claim):
+    """The claim as readers see it now."""
+    return as_json(
+        {
+            "fields": values_of(claim, [field.name for field in claim_fields()]),
+            "indications": sorted(claim.indications.values_list("pk", flat=True)),
+            "citations": child_rows(claim.citations.all(), CITATION_FIELDS),
+            "overrides": child_rows(claim.status_overrides.all(), OVERRIDE_FIELDS),
+        }
+    )
+
+
+def claim_content_from_forms(form, formsets):
+    """The claim as the admin's change form and its inlines would leave it. A blank extra
+    inline row left untouched is no row; a row ticked for deletion is gone."""
+    claim = form.instance
+    if "indications" in form.cleaned_data:
+        indications = [indication.pk for indication in form.cleaned_data["indications"]]
+    else:
+        indications = list(claim.indications.values_list("pk", flat=True))
+    names = {Citation: CITATION_FIELDS, ClaimStatusOverride: OVERRIDE_FIELDS}
+    # Rows no formset edits (reverting to an old version edits none) stay as they are live.
+    rows = {
+        Citation: child_rows(Citation.objects.filter(claim=claim.pk), CITATION_FIELDS),
+        ClaimStatusOverride: child_rows(
+            ClaimStatusOverride.objects.filter(claim=claim.pk), OVERRIDE_FIELDS
+        ),
+    }
+    for formset in formsets:
+        kept = [
+            child.instance
+            for child in formset.forms
+            if getattr(child, "cleaned_data", None) and not child.cleaned_data.get("DELETE")
+        ]
+        rows[formset.model] = child_rows(kept, names[formset.model])
+    return as_json(
+        {
+            "fields": values_of(claim, [field.name for field in claim_fields()]),
+            "indications": sorted(indications),
+            "citations": rows[Citation],
+            "overrides": rows[ClaimStatusOverride],
+        }
+    )
+
+
+def status_content(status):
+    """A treatment's status as its claims' flags read it; None where it has none yet."""
+    return None if status is None else as_json(values_of(status, STATUS_FIELDS))
+
+
+def live_status(treatment, jurisdiction):
+    return RegulatoryStatus.objects.filter(treatment=treatment, jurisdiction=jurisdiction).first()
+
+
+# --- Differences ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One thing a revision changes: `part` names it for readers' change log ("statement",
+    "citations"), `what` for the reviewer ("Citation “…”: URL")."""
+
+    part: str
+    what: str
+    before: str
+    after: str
+
+
+def shown(model, name, value):
+    """A stored value as a reviewer reads it: a choice's label, a related row's name."""
+    field = model._meta.get_field(name)
+    if value in (None, "", []):
+        return "—"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if field.is_relation:
+        row = field.related_model._default_manager.filter(pk=value).first()
+        return str(row) if row is not None else f"(deleted #{value})"
+    return str(value)
+
+
+def row_summary(model, names, row):
+    return " · ".join(shown(model, name, row[name]) for name in names if row.get(name))
+
+
+def row_differences(part, noun, model, names, live_rows, pending_rows, name_of):
+    live_by_id = {row["id"]: row for row in live_rows}
+    kept = {row["id"] for row in pending_rows}
+    found = []
+    for row in pending_rows:
+        old = live_by_id.get(row["id"])
+        if old is None:
+            found.append(Difference(part, f"{noun} added", "—", row_summary(model, names, row)))
+            continue
+        for name in names:
+            if old.get(name) != row.get(name):
+                label = capfirst(model._meta.get_field(name).verbose_name)
+                what = f"{noun} “{name_of(old)}”: {label}"
+                found.append(
+                    Difference(
+                        part,
+                        what,
+                        shown(model, name, old.get(name)),
+                        shown(model, name, row.get(name)),
+                    )
+                )
+    for pk, old in live_by_id.items():
+        if pk not in kept:
+            found.append(Difference(part, f"{noun} removed", row_summary(model, names, old), "—"))
+    return found
+
+
+def claim_differences(live, pending):
+    """What approving `pending` would change in the claim readers see as `live`."""
+    found = []
+    for field in claim_fields():
+        before, after = live["fields"].get(field.name), pending["fields"].get(field.name)
+        if before != after and field.name in pending["fields"]:
+            label = capfirst(field.verbose_name)
+            found.append(
+                Difference(
+                    field.verbose_name,
+                    label,
+                    shown(Claim, field.name, before),
+                    shown(Claim, field.name, after),
+                )
+            )
+    if sorted(live["indications"]) != sorted(pending["indications"]):
+        names = dict(Indication.objects.values_list("pk", "name"))
+        found.append(
+            Difference(
+                "indications",
+                "Indications",
+                "; ".join(names.get(pk, "?") for pk in live["indications"]) or "—",
+                "; ".join(names.get(pk, "?") for pk in pending["indications"]) or "—",
+            )
+        )
+    found += row_differences(
+        "citations",
+        "Citation",
+        Citation,
+        CITATION_FIELDS,
+        live["citations"],
+        pending["citations"],
+        lambda row: row["title"],
+    )
+    found += row_differences(
+        "flag overrides",
+        "Override",
+        ClaimStatusOverride,
+        OVERRIDE_FIELDS,
+        live["overrides"],
+        pending["overrides"],
+        lambda row: shown(ClaimStatusOverride, "jurisdiction", row["jurisdiction"]),
+    )
+    return found
+
+
+def status_differences(live, pending):
+    """What approving `pending` would change in a status readers see as `live` (None: none)."""
+    if live is None:
+        return [
+            Difference(
+                "status", "Status added", "—", row_summary(RegulatoryStatus, STATUS_FIELDS, pending)
+            )
+        ]
+    return [
+        Difference(
+            name,
+            capfirst(RegulatoryStatus._meta.get_field(name).verbose_name),
+            shown(RegulatoryStatus, name, live.get(name)),
+            shown(RegulatoryStatus, name, pending.get(name)),
+        )
+        for name in STATUS_FIELDS
+        if live.get(name) != pending.get(name)
+    ]
+
+
+def summary_of(differences):
+    """The parts a change touched, for readers: "statement, citations"."""
+    parts = []
+    for difference in differences:
+        if difference.part not in parts:
+            parts.append(difference.part)
+    return ", ".join(parts)[:300]
+
+
+def revision_differences(revision):
+    """What approving `revision` would change now (the live version may have moved on)."""
+    if isinstance(revision, ClaimRevision):
+        return claim_differences(claim_content(revision.claim), revision.content)
+    live = status_content(live_status(revision.treatment, revision.jurisdiction))
+    return status_differences(live, revision.content)
+
+
+# --- Versions: optimistic locking -----------------------------------------------------------
+
+
+def live_version(row):
+    """Which save of a live claim or status a form was read from ("" for none yet)."""
+    if row is None or row.pk is None:
+        return ""
+    if isinstance(row, Claim):
+        return row.updated_at.isoformat()
+    return str(row.history.values_list("history_id", flat=True).first() or "")
+
+
+def version_of(live, pending):
+    """What a form was read from: the live row's last save and the pending revision shown."""
+    return f"{live_version(live)}|{pending.version if pending is not None else ''}"
+
+
+def check_version(posted, live, pending):
+    """Refuses to save over a change the editor did not see when they opened the form."""
+    if posted is None or posted == version_of(live, pending):
+        return
+    if pending is not None and pending.created_by is not None:
+        who = f"{pending.created_by} saved a change awaiting review"
+    else:
+        who = "someone saved it"
+    raise ValidationError(
+        f"This changed while you were editing it: {who}. Nothing you typed was saved; "
+        "reopen it to see the current version, then make your change again."
+    )
+
+
+# --- Moves ----------------------------------------------------------------------------------
+
+
+def propose(revision_model, target, content, user, note, differences):
+    """Store `user`'s change as the pending revision of `target`, replacing the pending one
+    (whose text their form was read from). A change that leaves the live version as it is
+    withdraws the pending one. Returns the revision, or None when nothing awaits review."""
+    pending = revision_model.objects.pending().filter(**target).first()
+    if not differences:
+        if pending is not None:
+            pending.delete()
+        return None
+    if pending is None:
+        pending = revision_model(**target)
+    pending.content, pending.created_by, pending.note = content, user, note[:300]
+    pending.created_at = timezone.now()
+    pending.save()
+    return pending
+
+
+def propose_claim_change(claim, content, user, note=""):
+    claim = Claim.objects.get(pk=claim.pk)  # as readers see it, whatever a form did to `claim`
+    differences = claim_differences(claim_content(claim), content)
+    return propose(ClaimRevision, {"claim": claim}, content, user, note, differences)
+
+
+def propose_status_change(treatment, jurisdiction, content, user, note=""):
+    live = status_content(live_status(treatment, jurisdiction))
+    differences = status_differences(live, content)
+    target = {"treatment": treatment, "jurisdiction": jurisdiction}
+    return propose(StatusRevision, target, content, user, note, differences)
+
+
+def assign(row, values):
+    for name, value in values.items():
+        field = row._meta.get_field(name)
+        setattr(row, field.attname, field.to_python(value))
+
+
+def keep_history(row, user, reason):
+    row._history_user = user
+    row._change_reason = reason[:100]
+
+
+def apply_claim_content(claim, content, user, reason):
+    """Write `content` to the live claim and its rows, each save recorded in the history as
+    `user`'s, with `reason`."""
+    assign(claim, {k: v for k, v in content["fields"].items() if k not in WORKFLOW_FIELDS})
+    claim.full_clean(validate_constraints=True)
+    keep_history(claim, user, reason)
+    claim.save()
+    claim.indications.set(content["indications"])
+    for model, queryset, rows in (
+        (Citation, claim.citations.all(), content["citations"]),
+        (ClaimStatusOverride, claim.status_overrides.all(), content["overrides"]),
+    ):
+        existing = {row.pk: row for row in queryset}
+        kept = {row["id"] for row in rows}
+        for pk, row in existing.items():
+            if pk not in kept:
+                keep_history(row, user, reason)
+                row.delete()
+        for values in rows:
+            row = existing.get(values["id"]) or model(claim=claim)
+            assign(row, {k: v for k, v in values.items() if k != "id"})
+            row.full_clean()
+            keep_history(row, user, reason)
+            row.save()
+
+
+def apply_status_content(treatment, jurisdiction, content, user, reason):
+    status = live_status(treatment, jurisdiction) or RegulatoryStatus(
+        treatment=treatment, jurisdiction=jurisdiction
+    )
+    assign(status, content)
+    status.full_clean()
+    keep_history(status, user, reason)
+    status.save()
+
+
+def approve(revision, user, note=""):
+    """Make `revision` live at once: the live rows take its content, the history records the
+    Publisher, and the page cache goes stale with the save."""
+    if not may_publish(user):
+        raise PermissionDenied("Only Publishers approve changes.")
+    reason = (
+        f"Approved: {note}" if note else f"Approved a change by {revision.created_by or 'nobody'}"
+    )
+    try:
+        with transaction.atomic():
+            revision = type(revision).objects.select_for_update().get(pk=revision.pk)
+            if not revision.is_pending():
+                raise ValidationError(
+                    f"This change was already {revision.get_state_display().lower()}."
+                )
+            differences = revision_differences(revision)
+            if isinstance(revision, ClaimRevision):
+                apply_claim_content(revision.claim, revision.content, user, reason)
+            else:
+                apply_status_content(
+                    revision.treatment, revision.jurisdiction, revision.content, user, reason
+                )
+            mark_reviewed(revision, revision.State.APPROVED, user, note, summary_of(differences))
+    except IntegrityError as error:
+        raise ValidationError(f"This change can no longer be made: {error}") from error
+    return revision
+
+
+def reject(revision, user, note):
+    """Keep the live version and tell the editor why."""
+    if not may_publish(user):
+        raise PermissionDenied("Only Publishers reject changes.")
+    if not note.strip():
+        raise ValidationError("Say why you reject the change: the editor reads it.")
+    with transaction.atomic():
+        revision = type(revision).objects.select_for_update().get(pk=revision.pk)
+        if not revision.is_pending():
+            raise ValidationError(
+                f"This change was already {revision.get_state_display().lower()}."
+            )
+        mark_reviewed(revision, revision.State.REJECTED, user, note, "")
+    return revision
+
+
+def already_reviewed(revision):
+    return ValidationError(f"This change was already {revision.get_state_display().lower()}.")
+
+
+def mark_reviewed(revision, state, user, note, summary):
+    revision.state, revision.reviewed_by, revision.reviewed_at = state, user, timezone.now()
+    revision.review_note, revision.summary = note.strip(), summary
+    revision.save()
+
+
+def record_live_change(revision_model, target, after, differences, user, note=""):
+    """A Publisher's own change of what readers see: live at once, recorded as approved."""
+    if not differences:
+        return None
+    revision = revision_model(**target, content=after, created_by=user, note=note[:300])
+    mark_reviewed(revision, revision.State.APPROVED, user, "", summary_of(differences))
+    return revision
