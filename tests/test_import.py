@@ -12,7 +12,17 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from claims.models import Claim, Clinic, Conference, Presentation, Status, Treatment
+from claims import revisions
+from claims.models import (
+    Claim,
+    ClaimRevision,
+    Clinic,
+    Conference,
+    Presentation,
+    Status,
+    StatusRevision,
+    Treatment,
+)
 from claims.resources import IMPORT_REASON
 from tests.conftest import (
     make_claim,
@@ -247,8 +257,11 @@ def test_it_never_publishes_or_unpublishes_by_import(client, editor, world):
 
     assert Claim.objects.get(slug="new").state == Claim.State.DRAFT
     published.refresh_from_db()
-    assert published.title == "A corrected title"
     assert published.state == Claim.State.PUBLISHED
+    # An editor's correction of a published claim waits for a Publisher (tests/test_revisions).
+    assert published.title != "A corrected title"
+    pending = ClaimRevision.objects.pending().get(claim=published)
+    assert pending.content["fields"]["title"] == "A corrected title"
 
 
 def test_it_skips_unchanged_rows(client, editor, world):
@@ -323,7 +336,8 @@ def test_it_carries_a_batch_from_a_refused_file_to_a_flag_change(
 ):
     """The issue's “done when”: a batch with one bad row is refused with the row's error and
     nothing written; fixed, it imports; editors submit it, a publisher publishes it; a status
-    change on its treatment flips the flag of all its claims and shows in their change logs."""
+    change on its treatment, once a publisher approves it, flips the flag of all its claims and
+    shows in their change logs."""
     client.force_login(editor)
     refused = preview(client, as_csv(CLAIM_COLUMNS, BAD_ROWS))
     assert row_errors(refused) == {2: ["No clinic has the slug or name “nowhere-clinic”."]}
@@ -354,6 +368,7 @@ def test_it_carries_a_batch_from_a_refused_file_to_a_flag_change(
     header = ["treatment", "jurisdiction", "status", "explanation", "source_url", "checked_on"]
     update = ["placenta-shot", "fda", "prohibited", "Banned.", "https://example.org/ban"]
     import_file(client, as_csv(header, [[*update, "2026-12-01"]]), model="regulatorystatus")
+    revisions.approve(StatusRevision.objects.pending().get(), publisher)
 
     client.logout()
     for claim in Claim.objects.all():

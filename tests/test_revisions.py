@@ -3,10 +3,13 @@ status its flags inherit waits, as a pending revision, until a Publisher approve
 
 Personas: anonymous readers, an editor (Editors group), a second editor, a publisher."""
 
+import csv
+import io
 from datetime import date
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from claims import revisions
@@ -474,3 +477,111 @@ def test_it_offers_reviewers_nothing_to_add_or_delete(client, publisher):
     login(client, publisher)
     assert client.get(reverse("admin:claims_claimrevision_add")).status_code == 403
     assert ClaimStatusOverride.objects.count() == 0
+
+
+# --- Imports ----------------------------------------------------------------------------------
+
+
+def import_csv(client, model, header, rows, confirm=True):
+    content = io.StringIO()
+    writer = csv.writer(content)
+    writer.writerow(header)
+    writer.writerows(rows)
+    previewed = client.post(
+        reverse(f"admin:claims_{model}_import"),
+        {"import_file": SimpleUploadedFile("rows.csv", content.getvalue().encode()), "format": 0},
+    )
+    if not confirm:
+        return previewed
+    form = previewed.context["confirm_form"]
+    assert form is not None, previewed.context["result"].invalid_rows
+    return client.post(
+        reverse(f"admin:claims_{model}_process_import"),
+        {name: form.initial.get(name, "") for name in form.fields},
+        follow=True,
+    )
+
+
+CLAIM_HEADER = ["slug", "title", "statement", "clinic", "treatment"]
+
+
+def claim_row(claim, **changes):
+    row = {
+        "slug": claim.slug,
+        "title": claim.title,
+        "statement": claim.statement,
+        "clinic": claim.clinic.slug,
+        "treatment": claim.treatment.slug,
+        **changes,
+    }
+    return [row[column] for column in CLAIM_HEADER]
+
+
+def test_it_marks_each_import_row_by_what_it_will_do(client, editor, published, jurisdictions):
+    draft = make_claim(published=False)
+    rows = [
+        claim_row(published, title="A new title"),
+        claim_row(draft, title="Another title"),
+        claim_row(draft, slug="brand-new", title="Brand new"),
+    ]
+
+    previewed = import_csv(login(client, editor), "claim", CLAIM_HEADER, rows, confirm=False)
+
+    text = previewed.content.decode()
+    marks = ["updates a published claim (pending review)", "updates a draft", "new (a draft)"]
+    assert [text.count(mark) for mark in marks] == [1, 1, 1]
+    assert text.index(marks[0]) < text.index(marks[1]) < text.index(marks[2])
+
+
+def test_it_keeps_an_imported_update_of_a_published_claim_pending(client, editor, published):
+    import_csv(login(client, editor), "claim", CLAIM_HEADER, [claim_row(published, title="New")])
+
+    assert Claim.objects.get(pk=published.pk).title == published.title
+    revision = ClaimRevision.objects.pending().get(claim=published)
+    assert revision.content["fields"]["title"] == "New"
+    assert len(revision.content["citations"]) == 1
+
+
+def test_it_puts_a_publishers_import_live(client, publisher, published):
+    import_csv(login(client, publisher), "claim", CLAIM_HEADER, [claim_row(published, title="New")])
+
+    assert Claim.objects.get(pk=published.pk).title == "New"
+
+
+def test_it_keeps_an_imported_citation_of_a_published_claim_pending(client, editor, published):
+    header = ["claim", "kind", "title", "url", "accessed_on"]
+    row = [published.slug, "paper", "A new paper", "https://example.org/paper", "2026-11-30"]
+
+    import_csv(login(client, editor), "citation", header, [row])
+
+    assert published.citations.count() == 1
+    revision = ClaimRevision.objects.pending().get(claim=published)
+    assert [c["title"] for c in revision.content["citations"]][-1] == "A new paper"
+
+
+def test_it_keeps_an_imported_status_change_pending(client, editor, published, fda):
+    header = ["treatment", "jurisdiction", "status", "explanation", "checked_on"]
+    row = [published.treatment.slug, "fda", "prohibited", "Banned.", "2026-12-01"]
+
+    import_csv(login(client, editor), "regulatorystatus", header, [row])
+
+    live = RegulatoryStatus.objects.get(treatment=published.treatment, jurisdiction=fda)
+    assert live.status == Status.NOT_APPROVED
+    assert StatusRevision.objects.pending().get().content["status"] == Status.PROHIBITED
+
+
+def test_it_refuses_to_import_over_another_editors_pending_change(
+    client, editor, second_editor, published
+):
+    edit_published_claim(login(client, editor), published)
+
+    previewed = import_csv(
+        login(client, second_editor),
+        "claim",
+        CLAIM_HEADER,
+        [claim_row(published, title="Mine")],
+        confirm=False,
+    )
+
+    (invalid,) = previewed.context["result"].invalid_rows
+    assert "awaits review" in str(invalid.error_dict)
