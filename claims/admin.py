@@ -78,6 +78,17 @@ class CuratedAdmin(SimpleHistoryAdmin):
 
     formfield_overrides = URL_FIELDS
 
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly += [f for f in revisions.locked_fields(obj, request.user) if f not in readonly]
+        return readonly
+
+    def get_prepopulated_fields(self, request, obj=None):
+        readonly = set(self.get_readonly_fields(request, obj))
+        prepopulated = super().get_prepopulated_fields(request, obj)
+        return {name: sources for name, sources in prepopulated.items() if name not in readonly}
+
     def get_historical_record_context_helper(self, request, historical_record):
         return ReadableDiffs(self.model, historical_record)
 
@@ -690,16 +701,24 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
     def workflow(self, claim):
         if claim.pk is None:
             return "New claims start as drafts."
-        rows = []
+        events = []
         for move in workflow_log(claim):
             what = (
                 f"{move.from_state.label} → {move.to_state.label}"
                 if move.from_state
                 else f"Created as {move.to_state.described}"
             )
-            when = date_format(timezone.localtime(move.at), "DATETIME_FORMAT")
-            note = f": {move.note}" if move.note else ""
-            rows.append((when, move.by or "nobody signed in", what, note))
+            events.append((move.at, move.by or "nobody signed in", what, move.note))
+        events += revisions.review_log(claim)
+        rows = [
+            (
+                date_format(timezone.localtime(at), "DATETIME_FORMAT"),
+                by,
+                what,
+                f": {note}" if note else "",
+            )
+            for at, by, what, note in sorted(events, key=lambda event: event[0])
+        ]
         return format_html(
             '<ol class="workflow-log">{}</ol>',
             format_html_join("", "<li>{} · {} · {}{}</li>", rows),

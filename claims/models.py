@@ -787,6 +787,26 @@ class Claim(models.Model):
         return statuses, overrides
 
 
+# How a claim reaches each row of reference data it uses (None: every claim shows a flag in
+# every jurisdiction).
+CLAIM_PATHS = {
+    Clinic: "clinic",
+    Conference: "conference",
+    Presentation: "presentation",
+    Indication: "indications",
+    Treatment: "treatment",
+    ExosomeSource: "treatment__source",
+    EvidenceLevel: "evidence_level",
+    Jurisdiction: None,
+}
+
+
+def claims_using(row):
+    """The claims that show `row` of reference data to readers, or would."""
+    path = CLAIM_PATHS[type(row)]
+    return Claim.objects.all() if path is None else Claim.objects.filter(**{path: row})
+
+
 class ClaimStatusOverrideQuerySet(StatusRecordQuerySet):
     def get_by_natural_key(self, claim_slug, jurisdiction_code):
         return self.get(claim__slug=claim_slug, jurisdiction__code=jurisdiction_code)

@@ -109,6 +109,14 @@ class CuratedResource(resources.ModelResource):
             super().import_instance(instance, row, **kwargs)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
+        user = kwargs.get("user")
+        if user is not None:
+            for name in revisions.locked_changes(instance, user):
+                errors[name] = ValidationError(
+                    "Published claims use this row: only a Publisher changes its "
+                    f"{instance._meta.get_field(name).verbose_name}.",
+                    code="locked",
+                )
         for field in self.get_import_fields():
             if isinstance(field.widget, widgets.ManyToManyWidget) and field.column_name in row:
                 try:

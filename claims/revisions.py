@@ -27,9 +27,17 @@ from claims.models import (
     Claim,
     ClaimRevision,
     ClaimStatusOverride,
+    Clinic,
+    Conference,
+    EvidenceLevel,
+    ExosomeSource,
     Indication,
+    Jurisdiction,
+    Presentation,
     RegulatoryStatus,
     StatusRevision,
+    Treatment,
+    claims_using,
 )
 
 PUBLISH_PERMISSION = Claim.MOVES[Claim.State.PUBLISHED][1]
@@ -62,6 +70,39 @@ def status_needs_review(treatment, user):
         and not may_publish(user)
         and treatment.claims.public().exists()
     )
+
+
+# Reference data an editor changes live — a clinic's spelling, a treatment's description —
+# except these fields once a public claim uses the row: they decide which claims count as
+# injected or human-derived, how strong their evidence is, how flags are named and ordered,
+# or they are in links readers keep (slugs). Publishers change them.
+LOCKED_WHILE_PUBLIC = {
+    Clinic: ["slug"],
+    Conference: ["slug"],
+    Presentation: ["slug", "conference"],
+    Indication: ["slug"],
+    Treatment: ["slug", "route", "source"],
+    ExosomeSource: ["slug", "category", "origin"],
+    EvidenceLevel: ["code", "rank", "ocebm_equivalent"],
+    Jurisdiction: ["code", "short_label", "position"],
+}
+
+
+def locked_fields(row, user):
+    """The fields of `row` that `user` may not change, as LOCKED_WHILE_PUBLIC says."""
+    names = LOCKED_WHILE_PUBLIC.get(type(row), [])
+    if not names or row.pk is None or may_publish(user):
+        return []
+    return names if claims_using(row).public().exists() else []
+
+
+def locked_changes(row, user):
+    """Which of those fields `row` (as an import would save it) changes."""
+    names = locked_fields(row, user)
+    if not names:
+        return []
+    live = type(row)._default_manager.get(pk=row.pk)
+    return [name for name in names if values_of(live, [name]) != values_of(row, [name])]
 
 
 def claim_fields():
@@ -446,6 +487,23 @@ def mark_reviewed(revision, state, user, note, summary):
     revision.state, revision.reviewed_by, revision.reviewed_at = state, user, timezone.now()
     revision.review_note, revision.summary = note.strip(), summary
     revision.save()
+
+
+def review_log(claim):
+    """The claim's changes and their review, for its workflow log: (when, who, what, note)."""
+    events = []
+    for revision in claim.revisions.select_related("created_by", "reviewed_by").order_by("pk"):
+        author = str(revision.created_by or "nobody signed in")
+        if revision.reviewed_by_id == revision.created_by_id and not revision.is_pending():
+            events.append((revision.created_at, author, "Changed live", revision.summary))
+            continue
+        events.append((revision.created_at, author, "Change submitted for review", revision.note))
+        if not revision.is_pending():
+            what = f"Change {revision.get_state_display().lower()}"
+            events.append(
+                (revision.reviewed_at, str(revision.reviewed_by), what, revision.review_note)
+            )
+    return events
 
 
 def record_live_change(revision_model, target, after, differences, user, note=""):

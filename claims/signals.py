@@ -9,7 +9,15 @@ from simple_history.models import HistoricalChanges
 
 from claims.cache import bump_data_version
 from claims.history import record_fixture_indications, record_fixture_row
-from claims.models import Claim, Clinic, ExosomeSource, Indication, Revision, Treatment
+from claims.models import (
+    Claim,
+    Clinic,
+    ExosomeSource,
+    Indication,
+    Revision,
+    Treatment,
+    claims_using,
+)
 
 
 def refresh_search_documents(claims):
@@ -42,13 +50,7 @@ def indications_changed(sender, instance, action, reverse, pk_set, **kwargs):
 def named_thing_saved(sender, instance, created, raw, **kwargs):
     if created or raw:
         return
-    path = {
-        Clinic: "clinic",
-        Treatment: "treatment",
-        ExosomeSource: "treatment__source",
-        Indication: "indications",
-    }[sender]
-    refresh_search_documents(Claim.objects.filter(**{path: instance}))
+    refresh_search_documents(claims_using(instance))
 
 
 @receiver(post_save)

@@ -63,3 +63,50 @@ def test_a_publisher_publishes_a_claim_that_readers_then_see(
     reader.goto(in_review.get_absolute_url())
     assert reader.get_by_role("heading", level=1).inner_text() == "Placenta shot erases scars"
     assert reader.locator(".notice--draft").count() == 0
+
+
+EDITOR_PASSWORD = "pw-editor-123"
+
+
+def sign_in(page, path, username, password):
+    page.goto(path)
+    page.get_by_label("Username:").fill(username)
+    page.get_by_label("Password:").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"**{path}")
+
+
+def test_an_editors_change_waits_until_a_publisher_approves_it(
+    client, new_context, in_review, publisher_login
+):
+    in_review.publish()
+    editor = User.objects.create_user("eddie", password=EDITOR_PASSWORD, is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editors"))
+    change = reverse("admin:claims_claim_change", args=[in_review.pk])
+
+    editing = new_context().new_page()
+    sign_in(editing, change, "eddie", EDITOR_PASSWORD)
+    editing.get_by_label("Statement:").fill("Placenta shots fade some scars.")
+    editing.get_by_role("button", name="Save", exact=True).click()
+    assert "Your changes await a Publisher" in editing.locator(".messagelist .success").inner_text()
+    assert editing.get_by_label("Statement:").input_value() == "Placenta shots fade some scars."
+
+    reader = new_context().new_page()
+    reader.goto(in_review.get_absolute_url())
+    assert "Placenta shots fade some scars." not in reader.content()
+
+    reviewing = new_context().new_page()
+    username, password = publisher_login
+    sign_in(reviewing, reverse("admin:index"), username, password)
+    reviewing.get_by_role("link", name="1 claim change").click()
+    reviewing.get_by_role("link", name=f"Change to “{in_review.title}”").click()
+    diff = reviewing.locator("table.review-diff")
+    assert "Placenta shots fade some scars." in diff.inner_text()
+    reviewing.get_by_label("Note").fill("Matches the article.")
+    reviewing.get_by_role("button", name="Approve: readers see it now").click()
+    assert "Approved" in reviewing.locator(".messagelist .success").inner_text()
+
+    reader = new_context().new_page()  # the first one may keep its copy for PAGE_MAX_AGE
+    reader.goto(in_review.get_absolute_url())
+    assert "Placenta shots fade some scars." in reader.content()
+    assert "approved by pat" in reader.content()

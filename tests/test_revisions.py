@@ -585,3 +585,55 @@ def test_it_refuses_to_import_over_another_editors_pending_change(
 
     (invalid,) = previewed.context["result"].invalid_rows
     assert "awaits review" in str(invalid.error_dict)
+
+
+# --- Reference data ---------------------------------------------------------------------------
+
+
+def test_it_lets_editors_fix_a_clinics_spelling_live(client, editor, published):
+    clinic = published.clinic
+    url = reverse("admin:claims_clinic_change", args=[clinic.pk])
+    login(client, editor)
+    data = form_data(client.get(url))
+    data["name"] = "Glow Aesthetics Clinic"
+    client.post(url, data)
+
+    clinic.refresh_from_db()
+    assert clinic.name == "Glow Aesthetics Clinic"
+    client.logout()
+    assert "Glow Aesthetics Clinic" in client.get(published.get_absolute_url()).text
+
+
+def test_it_keeps_what_classifies_public_claims_for_publishers(
+    client, editor, publisher, published
+):
+    url = reverse("admin:claims_treatment_change", args=[published.treatment_id])
+
+    editors_form = login(client, editor).get(url).context["adminform"].form
+    assert "route" not in editors_form.fields and "source" not in editors_form.fields
+    assert "name" in editors_form.fields
+    publishers_form = login(client, publisher).get(url).context["adminform"].form
+    assert {"route", "source", "slug"} <= set(publishers_form.fields)
+
+
+def test_it_refuses_an_editors_import_that_reroutes_a_public_treatment(client, editor, published):
+    treatment = published.treatment
+    header = ["slug", "name", "source", "route"]
+    row = [treatment.slug, treatment.name, treatment.source.slug, "intradermal-injection"]
+
+    previewed = import_csv(login(client, editor), "treatment", header, [row], confirm=False)
+
+    (invalid,) = previewed.context["result"].invalid_rows
+    assert "only a Publisher changes its route" in str(invalid.error_dict)
+
+
+def test_it_logs_changes_and_their_review_in_the_claims_workflow_log(
+    client, editor, publisher, published
+):
+    edit_published_claim(login(client, editor), published)
+    revisions.reject(ClaimRevision.objects.get(), publisher, "Keep the article's words.")
+
+    log = login(client, publisher).get(change_url(published)).content.decode()
+
+    assert "editor · Change submitted for review" in log
+    assert "publisher · Change rejected: Keep the article&#x27;s words." in log
