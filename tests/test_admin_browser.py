@@ -2,8 +2,12 @@
 in review with the changelist's action, and readers then find it on its public page. Browser,
 live server and page fixtures are in tests/conftest.py."""
 
+import importlib
+
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.urls import reverse
 
 from claims.models import Claim, Status
@@ -31,7 +35,23 @@ def in_review(fda, eu):
 
 
 @pytest.fixture
-def publisher_login():
+def groups(db):
+    """The Editors and Publishers groups as the data migrations make them. After an earlier
+    transactional test in the same run they can be gone despite the serialized rollback, so
+    they are made again, by the migrations' own functions, when missing."""
+    if Group.objects.filter(name__in=["Editors", "Publishers"]).count() == 2:
+        return
+    state = MigrationLoader(connection).project_state(("claims", "0006_revisions")).apps
+    for name, function in [
+        ("0002_editors_group", "create_editors"),
+        ("0004_publishers_group", "create_publishers"),
+        ("0006_revisions", "grant_review"),
+    ]:
+        getattr(importlib.import_module(f"claims.migrations.{name}"), function)(state, None)
+
+
+@pytest.fixture
+def publisher_login(groups):
     user = User.objects.create_user("pat", password=PASSWORD, is_staff=True)
     user.groups.add(Group.objects.get(name="Publishers"))
     return user.username, PASSWORD
