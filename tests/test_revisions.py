@@ -141,6 +141,7 @@ def test_it_shows_readers_only_the_published_version_meanwhile(client, editor, p
     assert "heal acne scars" in export and "fade acne scars" not in export
     feed = client.get(reverse("claims:feed")).content.decode()
     assert "fade acne scars" not in feed
+    assert client.get(reverse("claims:list"), {"q": "fade"}).context["page"].paginator.count == 0
 
 
 def test_it_shows_the_editor_their_pending_text_when_they_reopen_the_form(
@@ -394,6 +395,8 @@ def test_it_makes_an_approved_change_live_everywhere(client, editor, publisher, 
     assert "Exosomes fade acne scars." in page
     assert "approved by publisher" in page
     assert api["statement"] == "Exosomes fade acne scars."
+    export = b"".join(client.get(reverse("claims:export-csv")).streaming_content).decode()
+    assert "fade acne scars" in export and "heal acne scars" not in export
     feed = client.get(reverse("claims:feed")).content.decode()
     assert "corrected: statement, citations, flag overrides" in feed
 
