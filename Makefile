@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint migrate seed collectstatic backup restore bench
+.PHONY: run test install install-dev lint migrate seed collectstatic backup restore bench validators
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,16 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# The validators tests/test_conformance.py runs: the Nu HTML Checker and axe-core, pinned in
+# tests/validators/package.json. Without npm those tests skip (and fail on CI).
+VALIDATORS := tests/validators/node_modules/.installed
+validators: $(VALIDATORS)
+$(VALIDATORS): tests/validators/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/validators --no-audit --no-fund --silent && touch $@; \
+	else echo "npm is not installed: the conformance tests will be skipped"; fi
+
+test: lint validators
 	DEBUG=1 $(BIN)/python manage.py check
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	DEBUG=0 SECRET_KEY=collectstatic-only $(BIN)/python manage.py collectstatic --noinput --verbosity 0

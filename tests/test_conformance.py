@@ -1,0 +1,122 @@
+"""The standards' own validators over the seeded site, not our assertions about ourselves: the
+Nu HTML Checker (vnu) on every kind of public page, and axe-core's WCAG 2.1 A and AA rules
+(with the best-practice set) in Chromium at 1280 and 375 px.
+
+The validators are npm packages pinned in tests/validators/package.json (`make validators`
+installs them; `make test` does so when npm is there). Without them, or without Java for vnu,
+these tests skip locally and fail on CI."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from claims.models import Claim, Clinic, ExosomeSource, Treatment
+from tests.conftest import _skip_or_fail
+
+VALIDATORS = Path(__file__).parent / "validators" / "node_modules"
+VNU = VALIDATORS / "vnu-jar" / "build" / "dist" / "vnu.jar"
+AXE = VALIDATORS / "axe-core" / "axe.min.js"
+SEED = Path(__file__).resolve().parent.parent / "fixtures" / "seed.json"
+WIDTHS = [1280, 375]
+
+
+def public_paths():
+    """One page of every kind readers reach, from the seed."""
+    claim = Claim.objects.published().order_by("slug").first()
+    treatment = Treatment.objects.filter(claims__state="published").order_by("slug").first()
+    return [
+        reverse("claims:home"),
+        reverse("claims:list"),
+        f"{reverse('claims:list')}?route=intradermal-injection&fda=not-approved",
+        f"{reverse('claims:list')}?q=exosomes",
+        claim.get_absolute_url(),
+        Clinic.objects.filter(claims__state="published")
+        .order_by("slug")
+        .first()
+        .get_absolute_url(),
+        treatment.get_absolute_url(),
+        ExosomeSource.objects.filter(treatments=treatment).get().get_absolute_url(),
+        reverse("claims:evidence"),
+        reverse("claims:regulatory"),
+        reverse("claims:api"),
+        "/no-such-page/",
+    ]
+
+
+def require(path, what):
+    if not path.exists():
+        _skip_or_fail(f"{what} is not installed: run `make validators`")
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_it_serves_html_the_nu_checker_finds_no_error_in(client, tmp_path):
+    require(VNU, "The Nu HTML Checker (vnu-jar)")
+    if shutil.which("java") is None:
+        _skip_or_fail("Java is not installed (the Nu HTML Checker needs a JRE)")
+    call_command("loaddata", str(SEED), verbosity=0)
+    files = {}
+    for number, path in enumerate(public_paths()):
+        response = client.get(path)
+        assert response.status_code in {200, 404}, path
+        file = tmp_path / f"page-{number}.html"
+        file.write_bytes(response.content)
+        files[file.name] = path
+
+    checked = subprocess.run(
+        ["java", "-jar", str(VNU), "--format", "json", "--exit-zero-always", tmp_path],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+
+    messages = json.loads(checked.stderr or checked.stdout)["messages"]
+    errors = [
+        f"{files.get(Path(message.get('url', '')).name, message.get('url'))}:"
+        f"{message.get('lastLine')}: {message['message']}"
+        for message in messages
+        if message["type"] in {"error", "non-document-error"}
+    ]
+    assert errors == []
+
+
+# --- Accessibility ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def seeded_site(transactional_db):
+    call_command("loaddata", str(SEED), verbosity=0)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_it_passes_axe_on_every_kind_of_page(seeded_site, new_context, width):
+    require(AXE, "axe-core")
+    source = AXE.read_text()
+    # The site's CSP allows no inline or injected script, rightly: axe is the test's, not ours.
+    page = new_context(viewport={"width": width, "height": 900}, bypass_csp=True).new_page()
+    found = []
+    for path in public_paths():
+        if path == "/no-such-page/":
+            continue
+        page.goto(path)
+        page.add_script_tag(content=source)
+        result = page.evaluate(
+            """() => axe.run(document, {runOnly: {type: "tag",
+                 values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}})"""
+        )
+        found += [
+            f"{path} @{width}px: {violation['id']} ({len(violation['nodes'])}×): "
+            f"{violation['help']}"
+            for violation in result["violations"]
+        ]
+    assert found == []
