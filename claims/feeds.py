@@ -92,18 +92,19 @@ def claim_events(claim_ids, levels):
     )
     events = []
     for row in rows:
-        kind, change = "Updated", ""
+        kind, change, at = "Updated", "", row.history_date
         if row.state == retracted:
             kind = "Retracted"
         elif row.previous_state != published:
-            kind = "Published"
+            # When readers first saw it: a seed loads its claims long after they were published.
+            kind, at = "Published", row.published_at or row.history_date
         else:
             change = (
                 f"evidence level changed from {levels.get(row.previous_level, 'a removed level')} "
                 f"to {levels.get(row.evidence_level_id, 'a removed level')}"
             )
         by = row.history_user.username if row.history_user else ""
-        events.append(Event(row.id, row.history_date, kind, change, f"claim-{row.history_id}", by))
+        events.append(Event(row.id, at, kind, change, f"claim-{row.history_id}", by))
     return events
 
 
@@ -211,6 +212,7 @@ def correction_events(claim_ids):
 
 class ClaimFeed(Feed):
     feed_type = Atom1Feed
+    author_name = "Claimwatch"
 
     def get_object(self, request):
         return ClaimFilter(request.GET, queryset=Claim.objects.public(), request=request)

@@ -1,10 +1,11 @@
 """Atom feeds that follow a search: an entry when a matching claim is published or retracted,
 and when a published claim's evidence level or flag changes."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from xml.etree import ElementTree
 
 import pytest
+from django.core import serializers
 from django.urls import reverse
 
 from claims.feeds import FEED_LENGTH
@@ -217,3 +218,30 @@ def test_it_finds_a_flag_change_behind_many_changes_before_publication(client, f
         "Updated: Patient — FDA flag changed from lawful cosmetic (no pre-market review) "
         "to prohibited"
     )
+
+
+def test_it_dates_a_publication_when_readers_first_saw_it_and_names_an_author(
+    client, jurisdictions
+):
+    first_seen = datetime(2024, 2, 1, 9, 30, tzinfo=UTC)
+    make_claim(title="Loaded later", published_at=first_seen)
+
+    feed = read_feed(client)
+
+    [entry] = entries(feed)
+    assert entry.findtext("atom:updated", namespaces=ATOM).startswith("2024-02-01T09:30:00")
+    assert feed.findtext("atom:author/atom:name", namespaces=ATOM) == "Claimwatch"
+    assert entry.findtext("atom:author/atom:name", namespaces=ATOM)
+
+
+def test_it_has_no_entry_for_a_status_loaded_as_not_assessed(client, fda, eu):
+    treatment = make_treatment()
+    claim = make_claim(treatment=treatment)
+    status = make_status(treatment, fda, Status.UNKNOWN)
+    fixture = serializers.serialize("json", [status])
+    status.history.all().delete()
+    status.delete()
+    for loaded in serializers.deserialize("json", fixture):
+        loaded.save()  # as loaddata does
+
+    assert entry_titles(client) == [f"Published: {claim.title}"]
