@@ -3,6 +3,62 @@
 from django.db import migrations, models
 
 
+# The seed's evidence scale, weakest first (issue 12). Loading the new seed over a database
+# holding the old one would swap ranks row by row and break their uniqueness midway, so the
+# levels already here move to their new ranks first; the new levels then find theirs free.
+NEW_RANKS = {
+    "expert-opinion": 1,
+    "in-vitro": 3,
+    "animal": 4,
+    "case-report": 5,
+    "case-series": 6,
+    "controlled-nonrandomised": 8,
+    "rct": 9,
+    "systematic-review": 10,
+}
+OLD_RANKS = {
+    "in-vitro": 1,
+    "animal": 2,
+    "expert-opinion": 3,
+    "case-report": 4,
+    "case-series": 5,
+    "controlled-nonrandomised": 6,
+    "rct": 7,
+    "systematic-review": 8,
+}
+
+
+def move_ranks(apps, ranks):
+    EvidenceLevel = apps.get_model("claims", "EvidenceLevel")
+    levels = EvidenceLevel.objects.filter(code__in=ranks)
+    for level in levels:
+        level.rank += 1000
+        level.save(update_fields=["rank"])
+    for level in levels:
+        level.rank = ranks[level.code]
+        level.save(update_fields=["rank"])
+
+
+def rerank_forwards(apps, schema_editor):
+    move_ranks(apps, NEW_RANKS)
+
+
+def rerank_backwards(apps, schema_editor):
+    move_ranks(apps, OLD_RANKS)
+
+
+def keep_existing_cosmetics_valid(apps, schema_editor):
+    """Rows already saying "Lawful cosmetic" were an editor's call that the use is for
+    appearance: record it, so the new constraint holds. One with no source cannot stay a
+    lawful cosmetic and becomes "Not assessed". clean() re-checks the route and the source
+    of the exosomes the next time each is edited."""
+    for name in ("RegulatoryStatus", "ClaimStatusOverride"):
+        model = apps.get_model("claims", name)
+        cosmetic = model.objects.filter(status="cosmetic")
+        cosmetic.exclude(source_url="").update(appearance_claim=True)
+        cosmetic.filter(source_url="").update(status="unknown")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -100,6 +156,8 @@ class Migration(migrations.Migration):
             name='route',
             field=models.CharField(choices=[('topical-intact-skin', 'Topical, on intact skin'), ('topical', 'Topical (on what skin is not stated)'), ('topical-post-procedure', 'Topical, after a procedure (laser, microneedling, RF microneedling)'), ('intradermal-injection', 'Intradermal injection'), ('subcutaneous-injection', 'Subcutaneous injection'), ('intravenous', 'Intravenous'), ('other', 'Other'), ('unknown', 'Unknown')], default='unknown', max_length=30),
         ),
+        migrations.RunPython(rerank_forwards, rerank_backwards),
+        migrations.RunPython(keep_existing_cosmetics_valid, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='claimstatusoverride',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'cosmetic'), _negated=True), models.Q(('appearance_claim', True), models.Q(('source_url', ''), _negated=True)), _connector='OR'), name='claimstatusoverride_cosmetic_is_sourced_appearance_use', violation_error_message='A lawful cosmetic needs an appearance-only use and a source.'),
