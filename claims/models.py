@@ -274,6 +274,15 @@ class Treatment(SluggedModel):
     def get_absolute_url(self):
         return reverse("claims:treatment", args=[self.slug])
 
+    def clean(self):
+        # A new route or source must not leave a “Lawful cosmetic” the rule would refuse.
+        if self.pk is None or self.source_id is None:
+            return
+        for record in self.regulatory_statuses.filter(status=Status.COSMETIC):
+            problem = record.cosmetic_problems(self).get("status")
+            if problem:
+                raise ValidationError(f"{record.jurisdiction}: {problem} Change that status first.")
+
 
 # --- Evidence and regulation --------------------------------------------------------------------
 

@@ -317,3 +317,12 @@ class TestLawfulCosmeticRule:
         claim = make_claim()
         with pytest.raises(IntegrityError), transaction.atomic():
             make_override(claim, fda, Status.COSMETIC, appearance_claim=False)
+
+    def test_it_refuses_a_new_route_that_would_break_a_cosmetic_status(self, fda):
+        treatment = self.plant_serum()
+        self.status(treatment, fda).save()
+        treatment.route = Route.INTRADERMAL_INJECTION
+
+        with pytest.raises(ValidationError) as error:
+            treatment.full_clean()
+        assert "intact skin" in str(error.value)
