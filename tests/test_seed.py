@@ -413,3 +413,12 @@ def test_it_covers_the_articles_broader_claims(seeded):
     # The human-derived topical use is what Annex II/416 bans.
     assert human.flags([eu])[0].status == Status.PROHIBITED
     assert topical.count() == 2
+
+
+def test_it_says_what_is_unverified_once_in_plain_words_on_every_claim_page(client, seeded):
+    for claim in Claim.objects.all():
+        body = client.get(claim.get_absolute_url()).text.split("<body", 1)[1]
+
+        assert "UNVERIFIED" not in body, claim.slug
+        assert body.count("We found no independent source for") == 1, claim.slug
+        assert f"“{claim.quote}”" in body, claim.slug
