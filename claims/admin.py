@@ -296,7 +296,15 @@ class RegulatoryStatusInline(admin.StackedInline):
     model = RegulatoryStatus
     formfield_overrides = URL_FIELDS
     extra = 0
-    fields = ["jurisdiction", "status", "explanation", "source_url", "checked_on"]
+    fields = [
+        "jurisdiction",
+        "status",
+        "appearance_claim",
+        "explanation",
+        "source_url",
+        "source_title",
+        "checked_on",
+    ]
 
     def has_add_permission(self, request, obj=None):
         gated = revisions.status_needs_review(obj, request.user)
@@ -553,7 +561,16 @@ class ClaimStatusOverrideInline(admin.StackedInline):
     formfield_overrides = URL_FIELDS
     formset = OverrideInlineFormSet
     extra = 0
-    fields = ["jurisdiction", "status", "reason", "explanation", "source_url", "checked_on"]
+    fields = [
+        "jurisdiction",
+        "status",
+        "appearance_claim",
+        "reason",
+        "explanation",
+        "source_url",
+        "source_title",
+        "checked_on",
+    ]
 
 
 class ClaimAdminForm(forms.ModelForm):
@@ -645,7 +662,21 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = ["state", "workflow", "published_at", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "statement", "outcome", "context_note"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "statement",
+                    "quote",
+                    "quote_source",
+                    "outcome",
+                    "context_note",
+                    "unverified",
+                ]
+            },
+        ),
         ("Who said it, where", {"fields": ["clinic", "conference", "presentation", "made_on"]}),
         ("About what", {"fields": ["treatment", "indications", "evidence_level"]}),
         (

@@ -87,6 +87,12 @@ CLAIM_VALUES = (
     "slug",
     "title",
     "statement",
+    "quote",
+    "quote_source",
+    "outcome",
+    "context_note",
+    "unverified",
+    "made_on",
     "clinic__slug",
     "clinic__name",
     "clinic__country",
@@ -98,8 +104,12 @@ CLAIM_VALUES = (
     "treatment__source__origin",
     "evidence_level__code",
     "evidence_level__name",
+    "evidence_level__ocebm_equivalent",
     "conference__slug",
     "conference__name",
+    "conference__starts_on",
+    "conference__ends_on",
+    "conference__dates_note",
     "published_at",
     "updated_at",
 )
@@ -131,29 +141,46 @@ def flag_name(jurisdiction):
     return f"status_{jurisdiction.pk}"
 
 
+# What a flag carries besides its status, read from the claim's override if it has one, else
+# from its treatment's status: the same caveats a reader of the claim's page gets.
+FLAG_FIELDS = ("explanation", "source_url", "source_title", "checked_on")
+
+
 def claim_values(queryset, jurisdictions):
-    """`queryset` as dicts of `CLAIM_VALUES`, plus each jurisdiction's flag and the status of
-    the claim's own override there (None without one), both read through `with_flag`'s
-    joins rather than subqueries per claim."""
+    """`queryset` as dicts of `CLAIM_VALUES`, plus each jurisdiction's flag, and the
+    override's and the treatment's status record there (their fields None without one),
+    all read through `with_flag`'s joins rather than subqueries per claim."""
     flag_values = []
     for jurisdiction in jurisdictions:
         name = flag_name(jurisdiction)
         queryset = queryset.with_flag(jurisdiction, name, select=True)
-        # `with_flag` joins the claim's override as `<name>_override`.
-        flag_values += [name, f"{name}_override__status"]
+        # `with_flag` joins the claim's override as `<name>_override` and the treatment's
+        # status as `<name>_inherited`.
+        flag_values += [name, f"{name}_override__status", f"{name}_override__reason"]
+        for record in ("override", "inherited"):
+            flag_values += [f"{name}_{record}__{field}" for field in FLAG_FIELDS]
     return queryset.values(*CLAIM_VALUES, *flag_values)
 
 
 def short_flags(values, jurisdictions):
-    """Each jurisdiction's flag block, from a row of `claim_values`."""
+    """Each jurisdiction's flag block, from a row of `claim_values`: the same block a
+    claim's own API page gives (`full_flag_data`)."""
     flags = {}
     for jurisdiction in jurisdictions:
         name = flag_name(jurisdiction)
         status = Status(values[name])
+        overridden = values[f"{name}_override__status"] is not None
+        record = "override" if overridden else "inherited"
+        fields = {field: values[f"{name}_{record}__{field}"] for field in FLAG_FIELDS}
         flags[jurisdiction.code] = {
             "status": status.value,
             "label": status.label,
-            "overridden": values[f"{name}_override__status"] is not None,
+            "overridden": overridden,
+            "explanation": fields["explanation"] or "",
+            "source_url": fields["source_url"] or "",
+            "source_title": fields["source_title"] or "",
+            "checked_on": fields["checked_on"],
+            "override_reason": (values[f"{name}_override__reason"] or "") if overridden else "",
         }
     return flags
 
@@ -210,6 +237,12 @@ def claim_data(values, flags, indications, citation_urls, url):
         "url": url,
         "title": values["title"],
         "statement": values["statement"],
+        "quote": values["quote"],
+        "quote_source": values["quote_source"],
+        "outcome": values["outcome"],
+        "context_note": values["context_note"],
+        "unverified": values["unverified"],
+        "made_on": values["made_on"],
         "clinic": {"slug": values["clinic__slug"], "name": values["clinic__name"]},
         "country": values["clinic__country"] or None,
         "treatment": {"slug": values["treatment__slug"], "name": values["treatment__name"]},
@@ -221,12 +254,22 @@ def claim_data(values, flags, indications, citation_urls, url):
         "origin": values["treatment__source__origin"],
         "indications": [{"slug": slug, "name": name} for slug, name in indications],
         "evidence_level": (
-            {"code": values["evidence_level__code"], "name": values["evidence_level__name"]}
+            {
+                "code": values["evidence_level__code"],
+                "name": values["evidence_level__name"],
+                "ocebm_equivalent": values["evidence_level__ocebm_equivalent"],
+            }
             if values["evidence_level__code"] is not None
             else None
         ),
         "conference": (
-            {"slug": values["conference__slug"], "name": values["conference__name"]}
+            {
+                "slug": values["conference__slug"],
+                "name": values["conference__name"],
+                "starts_on": values["conference__starts_on"],
+                "ends_on": values["conference__ends_on"],
+                "dates_note": values["conference__dates_note"],
+            }
             if values["conference__slug"] is not None
             else None
         ),
@@ -244,6 +287,7 @@ def full_flag_data(flag):
         "overridden": flag.overridden,
         "explanation": flag.explanation,
         "source_url": flag.source_url,
+        "source_title": flag.source_title,
         "checked_on": flag.checked_on,
         "override_reason": flag.override_reason,
     }
@@ -388,23 +432,39 @@ def openapi(server_url):
         }
 
     named = closed_object({"slug": {"type": "string"}, "name": {"type": "string"}})
+    # Every flag carries its caveats, in lists and exports too: the explanation, the source
+    # and when it was checked ("" and null when no status is recorded: “Not assessed”).
     flag = {
         "status": {"type": "string", "enum": statuses},
         "label": {"type": "string"},
         "overridden": {"type": "boolean"},
-    }
-    full_flag = {
-        **flag,
         "explanation": {"type": "string"},
         "source_url": {"type": "string"},
+        "source_title": {"type": "string"},
         "checked_on": nullable("string", format="date"),
-        "override_reason": {"type": "string"},
+        "override_reason": {
+            "type": "string",
+            "description": "Why this claim's flag differs from its treatment's; \"\" if not.",
+        },
     }
+    full_flag = flag
     claim = {
         "slug": {"type": "string"},
         "url": {"type": "string", "format": "uri"},
         "title": {"type": "string"},
-        "statement": {"type": "string"},
+        "statement": {"type": "string", "description": "The claim, in our words."},
+        "quote": {
+            "type": "string",
+            "description": "The passage of our source the claim comes from, word for word.",
+        },
+        "quote_source": {"type": "string", "description": "Who wrote the quoted passage."},
+        "outcome": {"type": "string", "description": "The outcome reported, if any."},
+        "context_note": {"type": "string", "description": "Our context for readers."},
+        "unverified": {
+            "type": "string",
+            "description": 'What we found no independent source for; "" if nothing.',
+        },
+        "made_on": nullable("string", format="date"),
         "clinic": ref("Named"),
         "country": nullable("string", description="ISO 3166-1 alpha-2 code."),
         "treatment": ref("Named"),
@@ -414,11 +474,17 @@ def openapi(server_url):
         "indications": {"type": "array", "items": ref("Named")},
         "evidence_level": {
             "oneOf": [
-                closed_object({"code": {"type": "string"}, "name": {"type": "string"}}),
+                closed_object(
+                    {
+                        "code": {"type": "string"},
+                        "name": {"type": "string"},
+                        "ocebm_equivalent": {"type": "string"},
+                    }
+                ),
                 {"type": "null"},
             ]
         },
-        "conference": {"oneOf": [ref("Named"), {"type": "null"}]},
+        "conference": {"oneOf": [ref("Conference"), {"type": "null"}]},
         "flags": closed_object({code: ref("Flag") for code in codes}),
         "citation_urls": {"type": "array", "items": {"type": "string", "format": "uri"}},
         "published_at": nullable("string", format="date-time"),
@@ -573,7 +639,8 @@ def openapi(server_url):
                     "responses": {
                         "200": {
                             "description": "UTF-8 with a byte order mark. One column per "
-                            "field of a claim, plus `<code>_status` and `<code>_overridden` "
+                            "field of a claim, plus `<code>_status`, `<code>_overridden`, "
+                            "`<code>_explanation`, `<code>_source_url` and `<code>_checked_on` "
                             "per jurisdiction; lists are separated by “; ”. Cells that a "
                             "spreadsheet would read as a formula start with an apostrophe.",
                             "content": {"text/csv": {"schema": {"type": "string"}}},
@@ -585,6 +652,18 @@ def openapi(server_url):
         "components": {
             "schemas": {
                 "Named": named,
+                "Conference": closed_object(
+                    {
+                        "slug": {"type": "string"},
+                        "name": {"type": "string"},
+                        "starts_on": nullable("string", format="date"),
+                        "ends_on": nullable("string", format="date"),
+                        "dates_note": {
+                            "type": "string",
+                            "description": "What is unverified about the dates or venue.",
+                        },
+                    }
+                ),
                 "Flag": closed_object(flag),
                 "FullFlag": closed_object(full_flag),
                 "Citation": closed_object(

@@ -18,7 +18,8 @@ FILENAME_SUMMARY_LENGTH = 80
 PIECE_SIZE = 64 * 1024
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-FLAG_COLUMNS = ("status", "overridden")
+# Each flag's caveats go out with it: whoever downloads the data gets the reader's warnings.
+FLAG_COLUMNS = ("status", "overridden", "explanation", "source_url", "checked_on")
 
 
 def neutralise(cell):
@@ -32,6 +33,11 @@ def csv_header(jurisdictions):
         "url",
         "title",
         "statement",
+        "quote",
+        "quote_source",
+        "outcome",
+        "context_note",
+        "unverified",
         "clinic",
         "country",
         "treatment",
@@ -41,6 +47,8 @@ def csv_header(jurisdictions):
         "indications",
         "evidence_level",
         "conference",
+        "conference_dates",
+        "conference_dates_note",
         *flag_columns,
         "citation_urls",
         "published_at",
@@ -51,11 +59,17 @@ def csv_header(jurisdictions):
 def csv_row(data, jurisdictions):
     """A claim's JSON shape, flattened: names for what has one, ';'-separated lists."""
     flags = [data["flags"][j.code] for j in jurisdictions]
+    conference = data["conference"]
     row = [
         data["slug"],
         data["url"],
         data["title"],
         data["statement"],
+        data["quote"],
+        data["quote_source"],
+        data["outcome"],
+        data["context_note"],
+        data["unverified"],
         data["clinic"]["name"],
         data["country"] or "",
         data["treatment"]["name"],
@@ -64,8 +78,10 @@ def csv_row(data, jurisdictions):
         data["origin"],
         "; ".join(indication["name"] for indication in data["indications"]),
         data["evidence_level"]["name"] if data["evidence_level"] else "",
-        data["conference"]["name"] if data["conference"] else "",
-        *(value for flag in flags for value in (flag["status"], yes_no(flag["overridden"]))),
+        data["conference"]["name"] if conference else "",
+        conference_dates(conference),
+        conference["dates_note"] if conference else "",
+        *(cell for flag in flags for cell in flag_cells(flag)),
         "; ".join(data["citation_urls"]),
         data["published_at"].isoformat() if data["published_at"] else "",
         data["updated_at"].isoformat(),
@@ -75,6 +91,25 @@ def csv_row(data, jurisdictions):
 
 def yes_no(value):
     return "yes" if value else "no"
+
+
+def flag_cells(flag):
+    checked_on = flag["checked_on"].isoformat() if flag["checked_on"] else ""
+    return [
+        flag["status"],
+        yes_no(flag["overridden"]),
+        flag["explanation"],
+        flag["source_url"],
+        checked_on,
+    ]
+
+
+def conference_dates(conference):
+    """e.g. 2024-02-01/2024-02-03 (ISO 8601 interval); "" when not known."""
+    if not conference or conference["starts_on"] is None:
+        return ""
+    start, end = conference["starts_on"], conference["ends_on"] or conference["starts_on"]
+    return start.isoformat() if start == end else f"{start.isoformat()}/{end.isoformat()}"
 
 
 class Echo:

@@ -46,6 +46,9 @@ class SluggedModel(models.Model):
 
 class Route(models.TextChoices):
     TOPICAL_INTACT_SKIN = "topical-intact-skin", "Topical, on intact skin"
+    # Our source often says only "topical": on intact skin, on a wound or after a procedure is
+    # then not known, and only intact skin can make a product a lawful cosmetic.
+    TOPICAL_NOT_STATED = "topical", "Topical (on what skin is not stated)"
     TOPICAL_POST_PROCEDURE = (
         "topical-post-procedure",
         "Topical, after a procedure (laser, microneedling, RF microneedling)",
@@ -125,8 +128,9 @@ class Status(models.TextChoices):
     def meaning(self):
         return {
             Status.APPROVED: "Authorised for this product, indication and route.",
-            Status.COSMETIC: "Sold lawfully as a cosmetic; no regulator reviewed its safety or "
-            "efficacy before sale.",
+            Status.COSMETIC: "Sold lawfully as a cosmetic: put on intact skin, from a known "
+            "non-human source, sold only to change appearance, with a source saying so. No "
+            "regulator reviewed its safety or efficacy before sale.",
             Status.CONDITIONAL: "Allowed under national standards or case-by-case review.",
             Status.INVESTIGATIONAL: "Lawful only inside an authorised clinical trial.",
             Status.NOT_APPROVED: "Falls under drug, biologic or medicine rules, with no "
@@ -272,6 +276,15 @@ class Treatment(SluggedModel):
     def get_absolute_url(self):
         return reverse("claims:treatment", args=[self.slug])
 
+    def clean(self):
+        # A new route or source must not leave a “Lawful cosmetic” the rule would refuse.
+        if self.pk is None or self.source_id is None:
+            return
+        for record in self.regulatory_statuses.filter(status=Status.COSMETIC):
+            problem = record.cosmetic_problems(self).get("status")
+            if problem:
+                raise ValidationError(f"{record.jurisdiction}: {problem} Change that status first.")
+
 
 # --- Evidence and regulation --------------------------------------------------------------------
 
@@ -358,7 +371,20 @@ class StatusRecord(models.Model):
     status = models.CharField(max_length=20, choices=Status, default=Status.UNKNOWN)
     explanation = models.TextField(help_text="Plain language, for readers.")
     source_url = models.URLField(blank=True)
+    source_title = models.CharField(
+        max_length=300, blank=True, help_text="The source's own title, shown as its link."
+    )
     checked_on = models.DateField(help_text="When an editor last checked the source.")
+    # How "an appearance claim" is recorded: on the status (or the claim's override), because
+    # it is what the treatment (or this one claim) is sold for that turns a cosmetic into a
+    # drug. Only a status with it ticked may be "Lawful cosmetic".
+    appearance_claim = models.BooleanField(
+        "sold only to change appearance",
+        default=False,
+        help_text="Tick only when the treatment (or this claim) is offered purely to change "
+        "how skin looks: no disease, condition, healing or “revitalize cells” claim. "
+        "Needed for “Lawful cosmetic”.",
+    )
 
     class Meta:
         abstract = True
@@ -369,6 +395,46 @@ class StatusRecord(models.Model):
 
     def is_due_for_recheck(self, today=None):
         return self.checked_on < recheck_due_before(today)
+
+    def cosmetic_problems(self, treatment):
+        """Why this record may not say “Lawful cosmetic” for `treatment`, as {field: message};
+        empty when it may. The one home of the rule: a status is a lawful cosmetic only for a
+        product put on intact skin, from a known non-human source, sold only to change
+        appearance, with a source saying so. Anything less is “Not assessed” at best."""
+        if self.status != Status.COSMETIC:
+            return {}
+        reasons = []
+        if treatment is not None and treatment.route != Route.TOPICAL_INTACT_SKIN:
+            reasons.append(
+                f"the treatment's route is “{treatment.get_route_display()}”, and only a "
+                "product put on intact skin can be one"
+            )
+        if treatment is not None and treatment.source.origin in {Origin.HUMAN, Origin.UNSPECIFIED}:
+            reasons.append(
+                f"the exosome source is “{treatment.source.get_origin_display()}”, and only a "
+                "known non-human source can be one"
+            )
+        problems = {}
+        if reasons:
+            problems["status"] = f"This cannot be “{Status.COSMETIC.label}”: {'; '.join(reasons)}."
+        if not self.appearance_claim:
+            problems["appearance_claim"] = (
+                f"“{Status.COSMETIC.label}” needs a use sold only to change appearance; a "
+                "disease, condition or healing claim makes the product a drug."
+            )
+        if not self.source_url:
+            problems["source_url"] = "Give the source that says this is a lawful cosmetic."
+        return problems
+
+
+def cosmetic_constraint(name):
+    """The part of the cosmetic rule a row can check on its own (the route and the source
+    live on the treatment, so `cosmetic_problems` checks those in clean())."""
+    return models.CheckConstraint(
+        name=name,
+        condition=~Q(status=Status.COSMETIC) | (Q(appearance_claim=True) & ~Q(source_url="")),
+        violation_error_message="A lawful cosmetic needs an appearance-only use and a source.",
+    )
 
 
 class RegulatoryStatusQuerySet(StatusRecordQuerySet):
@@ -393,7 +459,8 @@ class RegulatoryStatus(StatusRecord):
                 name="regulatorystatus_one_per_treatment_and_jurisdiction",
                 violation_error_message="This treatment already has a status in this "
                 "jurisdiction: edit that one instead.",
-            )
+            ),
+            cosmetic_constraint("regulatorystatus_cosmetic_is_sourced_appearance_use"),
         ]
 
     def __str__(self):
@@ -403,6 +470,12 @@ class RegulatoryStatus(StatusRecord):
         return (self.treatment.slug, self.jurisdiction.code)
 
     natural_key.dependencies = ["claims.treatment", "claims.jurisdiction"]
+
+    def clean(self):
+        treatment = Treatment.objects.filter(pk=self.treatment_id).select_related("source")
+        problems = self.cosmetic_problems(treatment.first())
+        if problems:
+            raise ValidationError(problems)
 
 
 # --- Claims ---------------------------------------------------------------------------------------
@@ -417,6 +490,7 @@ class Flag:
     explanation: str = ""
     source_url: str = ""
     checked_on: date | None = None
+    source_title: str = ""
     overridden: bool = False
     override_reason: str = ""
 
@@ -433,6 +507,7 @@ class Flag:
             explanation=record.explanation,
             source_url=record.source_url,
             checked_on=record.checked_on,
+            source_title=record.source_title,
             overridden=override is not None,
             override_reason=override.reason if override is not None else "",
         )
@@ -440,6 +515,12 @@ class Flag:
     @property
     def is_warning(self):
         return self.status in {Status.NOT_APPROVED, Status.PROHIBITED, Status.INVESTIGATIONAL}
+
+    @property
+    def calls_for_questions(self):
+        """Whether a reader should ask the clinic questions: wherever no regulator approved
+        the use, so lawful cosmetics and “Not assessed” too, not only the warnings."""
+        return self.status != Status.APPROVED
 
 
 class ClaimQuerySet(models.QuerySet):
@@ -565,8 +646,22 @@ class Claim(models.Model):
     title = models.CharField(max_length=200, help_text="Short, neutral summary of the claim.")
     statement = models.TextField(help_text="The claim as it was made, quoted or paraphrased.")
     outcome = models.TextField(blank=True, help_text="Outcome reported, if any.")
-    context_note = models.TextField(
-        blank=True, help_text="Our context for readers; say here what is UNVERIFIED."
+    context_note = models.TextField(blank=True, help_text="Our context for readers.")
+    quote = models.TextField(
+        blank=True,
+        help_text="The passage the claim comes from, word for word, as short as it can be.",
+    )
+    quote_source = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Who wrote the quoted passage, where: e.g. Mitra Bio, “Exosomes: the next "
+        "“small” thing?”.",
+    )
+    unverified = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="What we found no independent source for, ending the sentence “We found no "
+        "independent source for …”. Blank when everything is confirmed.",
     )
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="claims")
     conference = models.ForeignKey(
@@ -763,7 +858,15 @@ class Claim(models.Model):
         overrides), in one UNION query where `for_display()` prefetches them in two.
         Columns the two tables do not share are annotations in both branches, so that both
         list them in the same order."""
-        shared = ["id", "jurisdiction_id", "status", "explanation", "source_url", "checked_on"]
+        shared = [
+            "id",
+            "jurisdiction_id",
+            "status",
+            "explanation",
+            "source_url",
+            "source_title",
+            "checked_on",
+        ]
         text = models.TextField()
         status_rows = (
             RegulatoryStatus.objects.filter(treatment_id=self.treatment_id)
@@ -835,6 +938,7 @@ class ClaimStatusOverride(StatusRecord):
                 condition=~Q(reason="") & ~Q(source_url=""),
                 violation_error_message="An override needs a reason and a source.",
             ),
+            cosmetic_constraint("claimstatusoverride_cosmetic_is_sourced_appearance_use"),
         ]
 
     def __str__(self):
@@ -851,6 +955,12 @@ class ClaimStatusOverride(StatusRecord):
             errors["reason"] = "Say why this claim's flag differs from its treatment's."
         if not self.source_url:
             errors["source_url"] = "Give the source that supports this flag."
+        treatment = None
+        claim = getattr(self, "claim", None)  # None on an inline form of an unsaved claim
+        if claim is not None and claim.treatment_id is not None:
+            treatment = Treatment.objects.select_related("source").get(pk=claim.treatment_id)
+        for field, message in self.cosmetic_problems(treatment).items():
+            errors.setdefault(field, message)
         if errors:
             raise ValidationError(errors)
 

@@ -2,6 +2,16 @@
 our rating — the evidence level on the scale's 1..N ranks, with the regulators' flags in
 words. The rating scale is published on /evidence/."""
 
+from claims.models import Citation
+
+# Where a claim was made: the write-up or the talk reporting it. Everything else a claim
+# cites (regulators, papers, press) is what our review rests on: the review's citations.
+APPEARANCE_KINDS = {Citation.Kind.WRITE_UP, Citation.Kind.CONFERENCE_TALK}
+
+
+def creative_work(citation):
+    return {"@type": "CreativeWork", "url": citation.url, "name": citation.title}
+
 
 def claim_review(claim, flags, citations, page_url, evidence_scale_url):
     """`claim` must carry `best_rank`, the top of the evidence scale (see claim_detail)."""
@@ -16,10 +26,16 @@ def claim_review(claim, flags, citations, page_url, evidence_scale_url):
             "@type": "Claim",
             "author": {"@type": "Organization", "name": claim.clinic.name},
             "appearance": [
-                {"@type": "CreativeWork", "url": citation.url, "name": citation.title}
+                creative_work(citation)
                 for citation in citations
+                if citation.kind in APPEARANCE_KINDS
             ],
         },
+        "citation": [
+            creative_work(citation)
+            for citation in citations
+            if citation.kind not in APPEARANCE_KINDS
+        ],
     }
     if claim.published_at:
         review["datePublished"] = claim.published_at.date().isoformat()

@@ -30,7 +30,16 @@ class EntitySitemap(Sitemap):
 
 class StaticSitemap(Sitemap):
     def items(self):
-        return ["claims:home", "claims:list", "claims:evidence", "claims:regulatory", "claims:api"]
+        return [
+            "claims:home",
+            "claims:list",
+            "claims:evidence",
+            "claims:regulatory",
+            "claims:method",
+            "claims:safety",
+            "claims:exosomes",
+            "claims:api",
+        ]
 
     def location(self, name):
         return reverse(name)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404, QueryDict
@@ -14,6 +15,7 @@ from claims.models import (
     ExosomeSource,
     Jurisdiction,
     RegulatoryStatus,
+    Route,
     Status,
     Treatment,
 )
@@ -147,7 +149,8 @@ def claim_detail(request, slug):
             "flags": flags,
             "citations": citations,
             "changes": public_changes(claim, jurisdictions, flag_records),
-            "show_questions": any(flag.is_warning for flag in flags),
+            "show_questions": any(flag.calls_for_questions for flag in flags),
+            "injected": Route(treatment.route).is_injection,
             "claim_review": claim_review(
                 claim,
                 flags,
@@ -247,27 +250,25 @@ def source_detail(request, slug):
 
 @public_page
 def evidence_scale(request):
-    return render(request, "claims/evidence.html", {"levels": EvidenceLevel.objects.all()})
+    # Strongest first, as on the home page's grid and in the "strongest evidence" sort.
+    return render(
+        request, "claims/evidence.html", {"levels": EvidenceLevel.objects.order_by("-rank")}
+    )
 
 
 @public_page
 def regulatory(request):
-    """What each status means, and for each jurisdiction which statuses we have recorded,
-    for how many treatments, on which sources."""
-    records = RegulatoryStatus.objects.order_by("jurisdiction", "status", "source_url")
-    by_jurisdiction = {}
-    rows = records.values_list(
-        "jurisdiction_id", "status", "source_url", "treatment__slug", "treatment__name"
+    """What each status means, and for each jurisdiction which statuses we have recorded:
+    for each, the treatments, why, on which source, checked when."""
+    records = RegulatoryStatus.objects.select_related("treatment").order_by(
+        "jurisdiction", "status", "treatment__name"
     )
-    for jurisdiction_id, status, source_url, treatment_slug, treatment_name in rows:
-        entry = by_jurisdiction.setdefault(jurisdiction_id, {}).setdefault(
-            Status(status), {"treatments": [], "sources": []}
+    by_jurisdiction = {}
+    for record in records:
+        entry = by_jurisdiction.setdefault(record.jurisdiction_id, {}).setdefault(
+            record.status_choice, []
         )
-        entry["treatments"].append(
-            (treatment_name, reverse("claims:treatment", args=[treatment_slug]))
-        )
-        if source_url and source_url not in entry["sources"]:
-            entry["sources"].append(source_url)
+        entry.append(record)
     jurisdictions = [
         (jurisdiction, by_jurisdiction.get(jurisdiction.pk, {}))
         for jurisdiction in Jurisdiction.objects.all()
@@ -277,3 +278,43 @@ def regulatory(request):
         "claims/regulatory.html",
         {"statuses": list(Status), "jurisdictions": jurisdictions},
     )
+
+
+@public_page
+def method(request):
+    """How we work: who curates, how a flag is decided, the evidence scale, corrections."""
+    return render(
+        request,
+        "claims/method.html",
+        {
+            "levels": EvidenceLevel.objects.order_by("-rank"),
+            "statuses": list(Status),
+            "jurisdictions": Jurisdiction.objects.all(),
+            "retracted": Claim.objects.filter(state=Claim.State.RETRACTED).order_by("slug"),
+            # Shown when the site's operator sets one; no address is invented here.
+            "corrections_email": getattr(settings, "CORRECTIONS_EMAIL", ""),
+        },
+    )
+
+
+@public_page
+def safety(request):
+    """What is known and not known about the safety of exosome treatments, linked from
+    every claim about an injected use."""
+    injected = [route for route in Route if route.is_injection]
+    return render(
+        request,
+        "claims/safety.html",
+        {
+            "injected_claims": Claim.objects.published()
+            .filter(treatment__route__in=injected)
+            .order_by("title")
+        },
+    )
+
+
+@public_page
+def about_exosomes(request):
+    """What exosomes are and where they come from (which decides the EU's human-derived
+    question), with the trial counts and their caveats."""
+    return render(request, "claims/exosomes.html")

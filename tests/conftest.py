@@ -102,6 +102,8 @@ def make_status(treatment, jurisdiction, status, **fields):
         "explanation": f"{jurisdiction} says {status}.",
         "source_url": "https://example.org/regulator",
         "checked_on": date(2026, 11, 1),
+        # A lawful cosmetic is sold only to change appearance (a database constraint).
+        "appearance_claim": status == Status.COSMETIC,
         **fields,
     }
     return RegulatoryStatus.objects.create(
@@ -149,6 +151,7 @@ def make_override(claim, jurisdiction, status, **fields):
         "source_url": "https://example.org/drug-or-cosmetic",
         "explanation": "Claimed to treat eczema.",
         "checked_on": date(2026, 11, 2),
+        "appearance_claim": status == Status.COSMETIC,
         **fields,
     }
     return ClaimStatusOverride.objects.create(

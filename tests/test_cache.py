@@ -97,6 +97,7 @@ def test_it_shows_a_changed_treatment_status_at_once(client, claim, fda):
 
     status = RegulatoryStatus.objects.get(treatment=claim.treatment, jurisdiction=fda)
     status.status = Status.COSMETIC
+    status.appearance_claim = True  # a lawful cosmetic is sold for appearance (constraint)
     status.save()
 
     assert Status.COSMETIC.label in client.get(url).text

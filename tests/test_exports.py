@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import re
+from datetime import date
 
 import pytest
 from django.urls import reverse
@@ -24,6 +25,15 @@ from tests.conftest import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def headline(flags):
+    """Each flag's status, without the caveats that go with it (tested on their own)."""
+    return {
+        code: {key: flag[key] for key in ("status", "label", "overridden")}
+        for code, flag in flags.items()
+    }
+
 
 catalogue = test_filters.catalogue  # six claims over routes, origins, flags and countries
 
@@ -170,7 +180,7 @@ def test_it_exports_each_jurisdictions_flag_and_whether_it_is_overridden(client,
     overridden = rows[catalogue["rose-ph"].slug]
     assert (overridden["fda_status"], overridden["fda_overridden"]) == ("not-approved", "yes")
     assert (overridden["eu_status"], overridden["eu_overridden"]) == ("cosmetic", "no")
-    assert records[catalogue["rose-ph"].slug]["flags"] == {
+    assert headline(records[catalogue["rose-ph"].slug]["flags"]) == {
         "fda": {"status": "not-approved", "label": "Not approved", "overridden": True},
         "eu": {
             "status": "cosmetic",
@@ -192,7 +202,7 @@ def test_it_exports_an_override_where_the_treatment_has_no_status(client, fda, e
 
     assert (row["fda_status"], row["fda_overridden"]) == ("unknown", "no")
     assert (row["eu_status"], row["eu_overridden"]) == ("prohibited", "yes")
-    assert record["flags"] == {
+    assert headline(record["flags"]) == {
         "fda": {"status": "unknown", "label": "Not assessed", "overridden": False},
         "eu": {"status": "prohibited", "label": "Prohibited", "overridden": True},
     }
@@ -214,6 +224,11 @@ def test_it_exports_the_documented_columns(client, catalogue):
         "url",
         "title",
         "statement",
+        "quote",
+        "quote_source",
+        "outcome",
+        "context_note",
+        "unverified",
         "clinic",
         "country",
         "treatment",
@@ -223,10 +238,18 @@ def test_it_exports_the_documented_columns(client, catalogue):
         "indications",
         "evidence_level",
         "conference",
+        "conference_dates",
+        "conference_dates_note",
         "fda_status",
         "fda_overridden",
+        "fda_explanation",
+        "fda_source_url",
+        "fda_checked_on",
         "eu_status",
         "eu_overridden",
+        "eu_explanation",
+        "eu_source_url",
+        "eu_checked_on",
         "citation_urls",
         "published_at",
         "updated_at",
@@ -294,7 +317,60 @@ def test_it_names_the_conference_a_claim_was_made_at_in_every_format(client, jur
     query = f"conference={imcas.slug}"
 
     assert [row["conference"] for row in csv_rows(client, query)] == [imcas.name]
-    expected = {"slug": imcas.slug, "name": imcas.name}
+    # With its dates and what is unverified about them (none recorded here).
+    expected = {
+        "slug": imcas.slug,
+        "name": imcas.name,
+        "starts_on": None,
+        "ends_on": None,
+        "dates_note": "",
+    }
     assert [record["conference"] for record in json_records(client, query)] == [expected]
     api = client.get(reverse("claims:api-claim", args=[claim.slug])).json()
     assert api["conference"] == expected
+
+
+def test_it_exports_every_caveat_a_reader_of_the_page_gets(client, fda, eu):
+    # Issue 12: CSV, JSON and the API dropped the context note, the outcome, the congress's
+    # unverified dates and every flag's explanation, source and checked-on date.
+    imcas = Conference.objects.create(
+        name="IMCAS World Congress 2024",
+        slug="imcas-2024",
+        starts_on=date(2024, 2, 1),
+        ends_on=date(2024, 2, 3),
+        dates_note="UNVERIFIED: no primary page.",
+    )
+    treatment = make_treatment()
+    make_status(treatment, eu, Status.UNKNOWN, explanation="No source says.")
+    claim = make_claim(
+        treatment=treatment,
+        conference=imcas,
+        outcome="Wrinkles down, as reported.",
+        context_note="A claim without data.",
+        quote="outperformed the retinol",
+        quote_source="Mitra Bio",
+        unverified="the study",
+    )
+    make_override(claim, fda, Status.NOT_APPROVED, explanation="Arguably a drug claim.")
+
+    [row] = csv_rows(client)
+    [record] = json_records(client)
+    api = client.get(reverse("claims:api-claim", args=[claim.slug])).json()
+
+    assert (row["outcome"], row["context_note"]) == (claim.outcome, claim.context_note)
+    assert (row["quote"], row["unverified"]) == ("outperformed the retinol", "the study")
+    assert row["conference_dates"] == "2024-02-01/2024-02-03"
+    assert row["conference_dates_note"] == "UNVERIFIED: no primary page."
+    assert row["fda_explanation"] == "Arguably a drug claim."
+    assert row["fda_source_url"] == "https://example.org/drug-or-cosmetic"
+    assert row["fda_checked_on"] == "2026-11-02"
+    assert (row["eu_explanation"], row["eu_checked_on"]) == ("No source says.", "2026-11-01")
+    for data in (record, api):
+        assert data["context_note"] == "A claim without data."
+        assert data["outcome"] == "Wrinkles down, as reported."
+        assert data["conference"]["dates_note"] == "UNVERIFIED: no primary page."
+        assert data["flags"]["fda"]["explanation"] == "Arguably a drug claim."
+        assert data["flags"]["fda"]["override_reason"] == "A disease claim makes this a drug."
+        assert data["flags"]["eu"]["checked_on"] == "2026-11-01"
+        assert data["flags"]["eu"]["source_url"] == "https://example.org/regulator"
+    assert record["flags"] == api["flags"]

@@ -31,7 +31,7 @@ def test_it_creates_the_claims_asked_for_and_loads_the_curated_vocabulary_it_nee
     claims = generate()
 
     assert claims.count() == COUNT
-    assert EvidenceLevel.objects.count() == 8  # from the seed fixture
+    assert EvidenceLevel.objects.count() == 10  # from the seed fixture (issue 12: ten steps)
     assert Jurisdiction.objects.filter(code__in=["fda", "eu"]).count() == 2
 
 
@@ -142,3 +142,12 @@ def test_it_makes_cached_pages_stale():
     generate(10)
 
     assert data_version() != before
+
+
+def test_it_invents_no_lawful_cosmetic_the_cosmetic_rule_would_refuse():
+    generate()
+
+    for status in RegulatoryStatus.objects.filter(status=Status.COSMETIC).select_related(
+        "treatment__source"
+    ):
+        assert status.cosmetic_problems(status.treatment) == {}, status

@@ -17,7 +17,10 @@ from claims.models import (
     Claim,
     EvidenceLevel,
     Jurisdiction,
+    Origin,
     RegulatoryStatus,
+    Route,
+    SourceCategory,
     Status,
 )
 from tests.conftest import (
@@ -25,6 +28,7 @@ from tests.conftest import (
     make_claim,
     make_evidence_level,
     make_override,
+    make_source,
     make_status,
     make_treatment,
 )
@@ -46,8 +50,10 @@ def texts(claim):
 
 @pytest.fixture
 def serum(fda, eu):
-    """A treatment the FDA sees as a cosmetic and the EU prohibits."""
-    treatment = make_treatment(name="Salmon serum")
+    """A treatment the FDA sees as a cosmetic and the EU prohibits: on intact skin, from fish,
+    so that the cosmetic rule lets an editor revert to its first status."""
+    source = make_source(category=SourceCategory.ANIMAL, origin=Origin.ANIMAL)
+    treatment = make_treatment(name="Salmon serum", source=source, route=Route.TOPICAL_INTACT_SKIN)
     make_status(treatment, fda, Status.COSMETIC)
     make_status(treatment, eu, Status.PROHIBITED)
     return treatment
@@ -144,6 +150,7 @@ def test_it_reverts_a_status_to_an_earlier_version(client, editor, serum, fda):
         "explanation": first.explanation,
         "source_url": first.source_url,
         "checked_on": first.checked_on.isoformat(),
+        "appearance_claim": "on",
     }
 
     response = client.post(url, data)
@@ -345,7 +352,9 @@ def test_it_takes_rows_without_history_as_they_always_were(fda, eu):
             jurisdiction=jurisdiction,
             status=Status.COSMETIC,
             explanation="x",
+            source_url="https://example.org/regulator",
             checked_on=date(2026, 1, 1),
+            appearance_claim=True,
         )
         for jurisdiction in [fda, eu]
     )
@@ -368,7 +377,9 @@ def test_it_does_not_guess_what_a_row_without_history_was(fda, eu):
             jurisdiction=jurisdiction,
             status=Status.COSMETIC,
             explanation="x",
+            source_url="https://example.org/regulator",
             checked_on=date(2026, 1, 1),
+            appearance_claim=True,
         )
         for jurisdiction in [fda, eu]
     )

@@ -13,6 +13,7 @@ from claims.models import (
     ExosomeSource,
     Origin,
     RegulatoryStatus,
+    Route,
     SourceCategory,
     Status,
     Treatment,
@@ -217,3 +218,111 @@ def test_it_refuses_to_retract_a_draft(db):
         draft.retract()
     draft.refresh_from_db()
     assert draft.state == Claim.State.DRAFT
+
+
+class TestLawfulCosmeticRule:
+    """“Lawful cosmetic” only for a product put on intact skin, from a known non-human source,
+    sold only to change appearance, with a source saying so (claims.models.cosmetic_problems)."""
+
+    def plant_serum(self, **fields):
+        source = make_source(category=SourceCategory.PLANT, origin=Origin.PLANT)
+        return make_treatment(source=source, route=Route.TOPICAL_INTACT_SKIN, **fields)
+
+    def status(self, treatment, jurisdiction, **fields):
+        fields = {
+            "explanation": "Sold to improve appearance.",
+            "source_url": "https://example.org/cosmetics",
+            "checked_on": date(2026, 11, 1),
+            "appearance_claim": True,
+            **fields,
+        }
+        return RegulatoryStatus(
+            treatment=treatment, jurisdiction=jurisdiction, status=Status.COSMETIC, **fields
+        )
+
+    def test_it_accepts_a_sourced_appearance_serum_on_intact_skin(self, fda):
+        self.status(self.plant_serum(), fda).full_clean()
+
+    def test_it_refuses_a_cosmetic_applied_after_a_procedure(self, fda):
+        treatment = self.plant_serum()
+        treatment.route = Route.TOPICAL_POST_PROCEDURE
+        treatment.save()
+
+        with pytest.raises(ValidationError) as error:
+            self.status(treatment, fda).full_clean()
+        assert "intact skin" in str(error.value.message_dict["status"])
+
+    def test_it_refuses_a_cosmetic_when_it_is_not_said_on_what_skin(self, fda):
+        treatment = self.plant_serum(slug="plain-topical")
+        treatment.route = Route.TOPICAL_NOT_STATED
+        treatment.save()
+
+        with pytest.raises(ValidationError) as error:
+            self.status(treatment, fda).full_clean()
+        assert "status" in error.value.message_dict
+
+    @pytest.mark.parametrize("origin", [Origin.HUMAN, Origin.UNSPECIFIED])
+    def test_it_refuses_a_cosmetic_from_a_human_or_unknown_source(self, fda, origin):
+        category = (
+            SourceCategory.HUMAN_STEM_CELL if origin == Origin.HUMAN else SourceCategory.UNSPECIFIED
+        )
+        source = make_source(category=category, origin=origin)
+        treatment = make_treatment(source=source, route=Route.TOPICAL_INTACT_SKIN)
+
+        with pytest.raises(ValidationError) as error:
+            self.status(treatment, fda).full_clean()
+        assert "non-human source" in str(error.value.message_dict["status"])
+
+    def test_it_refuses_a_cosmetic_without_an_appearance_claim(self, fda):
+        with pytest.raises(ValidationError) as error:
+            self.status(self.plant_serum(), fda, appearance_claim=False).full_clean()
+        assert "appearance_claim" in error.value.message_dict
+
+    def test_it_refuses_a_cosmetic_without_a_source(self, fda):
+        with pytest.raises(ValidationError) as error:
+            self.status(self.plant_serum(), fda, source_url="").full_clean()
+        assert "source_url" in error.value.message_dict
+
+    def test_it_applies_the_rule_to_a_claims_override(self, fda):
+        source = make_source(category=SourceCategory.UNSPECIFIED, origin=Origin.UNSPECIFIED)
+        claim = make_claim(treatment=make_treatment(source=source))
+        override = ClaimStatusOverride(
+            claim=claim,
+            jurisdiction=fda,
+            status=Status.COSMETIC,
+            reason="Sold for looks only.",
+            explanation="A cosmetic.",
+            source_url="https://example.org/cosmetics",
+            checked_on=date(2026, 11, 1),
+            appearance_claim=True,
+        )
+
+        with pytest.raises(ValidationError) as error:
+            override.full_clean()
+        assert "intact skin" in str(error.value.message_dict["status"])
+
+    def test_it_lets_any_other_status_through_without_an_appearance_claim(self, fda):
+        status = self.status(self.plant_serum(), fda, appearance_claim=False)
+        status.status = Status.NOT_APPROVED
+        status.full_clean()
+
+    def test_it_refuses_an_unsourced_or_non_appearance_cosmetic_in_the_database(self, fda, eu):
+        treatment = self.plant_serum()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            self.status(treatment, fda, appearance_claim=False).save()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            self.status(treatment, eu, source_url="").save()
+
+    def test_it_refuses_a_cosmetic_override_without_an_appearance_claim_in_the_database(self, fda):
+        claim = make_claim()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            make_override(claim, fda, Status.COSMETIC, appearance_claim=False)
+
+    def test_it_refuses_a_new_route_that_would_break_a_cosmetic_status(self, fda):
+        treatment = self.plant_serum()
+        self.status(treatment, fda).save()
+        treatment.route = Route.INTRADERMAL_INJECTION
+
+        with pytest.raises(ValidationError) as error:
+            treatment.full_clean()
+        assert "intact skin" in str(error.value)

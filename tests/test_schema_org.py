@@ -2,9 +2,12 @@
 
 import json
 import re
+from datetime import date
 
 import jsonschema
 import pytest
+
+from claims.models import Citation
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +88,23 @@ def test_it_marks_up_a_claim_page_as_a_claim_review(client, claim):
     assert rating["worstRating"] <= rating["ratingValue"] <= rating["bestRating"]
     assert review["url"] == f"http://testserver{claim.get_absolute_url()}"
     assert review["claimReviewed"] == claim.statement
+
+
+def test_it_lists_only_the_write_up_as_where_the_claim_appeared(client, claim):
+    # Issue 12: FDA notices and EUR-Lex were listed as places where the clinic's claim
+    # appeared. They are what our review rests on: its citations.
+    Citation.objects.create(
+        claim=claim,
+        kind=Citation.Kind.REGULATOR_NOTICE,
+        title="Public Safety Notification on Exosome Products",
+        url="https://example.org/fda-notice",
+        accessed_on=date(2026, 11, 1),
+        position=1,
+    )
+
+    review = claim_review(client, claim)
+
+    appeared = [work["url"] for work in review["itemReviewed"]["appearance"]]
+    cited = [work["url"] for work in review["citation"]]
+    assert appeared == [c.url for c in claim.citations.filter(kind=Citation.Kind.WRITE_UP)]
+    assert cited == ["https://example.org/fda-notice"]

@@ -11,33 +11,56 @@ from django.core.management import call_command
 
 from claims.history import FIXTURE_REASON
 from claims.models import (
+    Citation,
     Claim,
     ClaimStatusOverride,
+    Clinic,
     Conference,
     EvidenceLevel,
     ExosomeSource,
     Jurisdiction,
     RegulatoryStatus,
+    Route,
     Status,
     Treatment,
 )
 
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seed.json"
 # CI keeps the shared reference beside the clone: ../shared/reference/exosome-facts.md.
-FACT_SHEET = Path(__file__).resolve().parents[2] / "shared" / "reference" / "exosome-facts.md"
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+FACT_SHEET = REFERENCE / "exosome-facts.md"
+ARTICLE = REFERENCE / "source-article.txt"
+JURISDICTIONS = ["fda", "eu", "gb", "kr", "tw", "ph"]
 
 URL = re.compile(r"https?://[^\s<>\"'()\[\]]+")
 URL_FIELDS = {"url", "source_url", "website"}
+# Weakest first. A claim without data ranks below lab work (which at least shows a mechanism);
+# an effect shown of unknown design is placed no higher than "something was shown".
 EVIDENCE_SCALE = [
+    "expert-opinion",
+    "effect-shown-design-unknown",
     "in-vitro",
     "animal",
-    "expert-opinion",
     "case-report",
     "case-series",
+    "clinical-comparison-design-unknown",
     "controlled-nonrandomised",
     "rct",
     "systematic-review",
 ]
+# What the write-up says was shown, in its words, and the level that records it.
+SHOWN = {
+    "showed data from his clinic": "case-series",
+    "clinical study comparing": "clinical-comparison-design-unknown",
+    "In-vitro studies have shown": "in-vitro",
+    "showcased the effect": "effect-shown-design-unknown",
+    "showcased the clinical effect": "effect-shown-design-unknown",
+    "highlighting the effect": "effect-shown-design-unknown",
+    "Talks on elucidating": "effect-shown-design-unknown",
+    "described the use": "expert-opinion",
+    "showed the injection": "expert-opinion",
+    "promoting a DIY device": "expert-opinion",
+}
 # Claims the fact sheet calls clinic-level and UNVERIFIED beyond the write-up.
 CLINIC_LEVEL_WORDS = ("hybrosome", "london", "philippine", "diy", "do-it-yourself", "microneedling")
 DISEASE_INDICATIONS = {"acne-scars", "eczema", "scars", "hair-loss"}
@@ -83,7 +106,7 @@ def urls_in(text):
 
 
 def test_it_loads_the_seed(seeded):
-    assert Jurisdiction.objects.count() == 2
+    assert Jurisdiction.objects.count() == len(JURISDICTIONS)
     assert Claim.objects.count() >= 12
     assert Treatment.objects.count() >= 8
 
@@ -136,13 +159,28 @@ def test_it_updates_an_edited_row_instead_of_adding_one(seeded):
     assert Claim.objects.get(slug="hybrosome-vs-retinol-wrinkles").pk == claim.pk
 
 
-def test_it_seeds_both_jurisdictions_and_the_eight_step_evidence_scale(seeded):
-    assert list(Jurisdiction.objects.values_list("code", "short_label", "position")) == [
-        ("fda", "FDA", 1),
-        ("eu", "EU", 2),
+def test_it_seeds_six_jurisdictions_and_the_ten_step_evidence_scale(seeded):
+    # Great Britain, South Korea, Taiwan and the Philippines came with issue 12: the fact
+    # sheet covers them, and the write-up names a London and a Philippine clinic.
+    assert list(Jurisdiction.objects.values_list("code", "position")) == [
+        (code, position) for position, code in enumerate(JURISDICTIONS, start=1)
     ]
     assert list(EvidenceLevel.objects.values_list("code", flat=True)) == EVIDENCE_SCALE
-    assert list(EvidenceLevel.objects.values_list("rank", flat=True)) == list(range(1, 9))
+    assert list(EvidenceLevel.objects.values_list("rank", flat=True)) == list(range(1, 11))
+
+
+def test_it_names_only_real_ocebm_levels_in_a_consistent_order(seeded):
+    # OCEBM 2011 has L1 to L5 and nothing "below L4"; a stronger rank never maps to a
+    # weaker OCEBM level than a weaker rank does.
+    numbers = []
+    for level in EvidenceLevel.objects.all():
+        assert "below" not in level.ocebm_equivalent.lower(), level.code
+        assert level.definition, level.code
+        found = re.findall(r"\bL(\d)\b", level.ocebm_equivalent)
+        assert all(1 <= int(n) <= 5 for n in found), level.code
+        if found:
+            numbers.append(int(found[0]))
+    assert numbers == sorted(numbers, reverse=True)
 
 
 def test_it_gives_every_published_claim_citations_evidence_and_both_statuses(seeded):
@@ -157,7 +195,7 @@ def test_it_gives_every_published_claim_citations_evidence_and_both_statuses(see
         assert claim.publication_problems() == [], claim.slug
         assert sorted(
             claim.treatment.regulatory_statuses.values_list("jurisdiction__code", flat=True)
-        ) == ["eu", "fda"], claim.slug
+        ) == sorted(JURISDICTIONS), claim.slug
 
 
 def test_it_orders_each_claims_citations_from_zero(seeded):
@@ -178,7 +216,7 @@ def test_it_gives_every_claim_a_sourced_flag_per_jurisdiction(seeded):
     jurisdictions = list(Jurisdiction.objects.all())
     for claim in Claim.objects.for_display():
         flags = claim.flags(jurisdictions)
-        assert [flag.jurisdiction.code for flag in flags] == ["fda", "eu"], claim.slug
+        assert [flag.jurisdiction.code for flag in flags] == JURISDICTIONS, claim.slug
         for flag in flags:
             # A flag with no row behind it has no date, source or explanation.
             assert flag.checked_on is not None, claim.slug
@@ -194,14 +232,23 @@ def test_it_never_shows_a_disease_claim_as_a_us_cosmetic(seeded):
         assert claim.flags([fda])[0].status == Status.NOT_APPROVED, claim.slug
 
 
-def test_it_rates_no_claim_above_what_a_talk_shows(seeded):
-    # The write-up reports talks and clinic claims; none came with trial data.
-    ceiling = EvidenceLevel.objects.get(code="expert-opinion").rank
+def test_it_rates_each_claim_by_what_its_passage_says_was_shown(seeded):
+    # Issue 12: "showed data from his clinic" had become "no results were reported", and a
+    # clinical study with a result "no study design". The words decide the level.
+    for claim in Claim.objects.select_related("evidence_level"):
+        expected = {level for words, level in SHOWN.items() if words in claim.quote}
+        assert len(expected) == 1, claim.slug
+        assert claim.evidence_level.code == expected.pop(), claim.slug
+
+
+def test_it_rates_no_claim_above_what_the_write_up_shows(seeded):
+    # The write-up reports no trial with a known design.
+    ceiling = EvidenceLevel.objects.get(code="clinical-comparison-design-unknown").rank
     for claim in Claim.objects.select_related("evidence_level"):
         assert claim.evidence_level.rank <= ceiling, claim.slug
 
 
-def test_it_says_unverified_on_every_clinic_level_claim(seeded):
+def test_it_says_in_plain_words_what_is_unverified_on_every_clinic_level_claim(seeded):
     checked = []
     for claim in Claim.objects.select_related("clinic", "treatment"):
         text = " ".join(
@@ -210,8 +257,122 @@ def test_it_says_unverified_on_every_clinic_level_claim(seeded):
         ).lower()
         if any(word in text for word in CLINIC_LEVEL_WORDS):
             checked.append(claim.slug)
-            assert "unverified" in claim.context_note.lower(), claim.slug
+            assert claim.unverified, claim.slug
+        # Once, in plain words, on the page: not as a capitalised research note.
+        assert "UNVERIFIED" not in claim.context_note, claim.slug
     assert len(checked) >= 5
+
+
+def test_it_quotes_for_every_claim_a_passage_found_word_for_word_in_its_source():
+    if not (ARTICLE.exists() and FACT_SHEET.exists()):
+        pytest.skip(f"reference texts not found in {REFERENCE}")
+
+    # Word for word; runs of white space (the article has no-break spaces) count as one space.
+    def words(text):
+        return " ".join(text.split())
+
+    sources = words(ARTICLE.read_text(encoding="utf-8") + FACT_SHEET.read_text(encoding="utf-8"))
+    seed = json.loads(SEED.read_text(encoding="utf-8"))
+    claims = [entry["fields"] for entry in seed if entry["model"] == "claims.claim"]
+    assert claims
+    for claim in claims:
+        assert claim["quote"], claim["slug"]
+        assert claim["quote_source"], claim["slug"]
+        assert words(claim["quote"]) in sources, claim["slug"]
+
+
+def test_it_keeps_the_articles_words_for_what_it_reports(seeded):
+    # "European" had become "EU", "any bodily fluids" "a person's own body fluids", "a
+    # clinic described" "Talks".
+    words = " ".join(
+        f"{claim.title} {claim.statement} {claim.clinic.name} {claim.treatment.description}"
+        for claim in Claim.objects.select_related("clinic", "treatment")
+    )
+    for wrong in ("EU clinics", "own body fluids", "home device", "UV-B damage, reversed"):
+        assert wrong not in words
+    diy = Claim.objects.get(slug="diy-device-body-fluid-exosomes")
+    assert "any bodily fluids" in diy.statement
+    assert "European" in Claim.objects.get(slug="us-eu-clinics-topical-exosomes-with-laser").title
+    assert Claim.objects.get(slug="laser-resurfacing-exosomes-age-reversal").statement.startswith(
+        "A clinic described"
+    )
+
+
+def test_it_files_each_actor_of_the_write_up_apart(seeded):
+    # Six speakers, clinics and a study were once filed under one "Unnamed IMCAS presenter":
+    # a clinic's claims must all come from one passage of the write-up.
+    for clinic in Clinic.objects.all():
+        quotes = set(Claim.objects.filter(clinic=clinic).values_list("quote", flat=True))
+        assert len(quotes) <= 1, clinic.slug
+
+
+def test_it_attributes_the_authors_own_statements_to_the_write_up(seeded):
+    # The in-vitro paragraph is the author's own review of the literature, not a talk.
+    claim = Claim.objects.select_related("clinic").get(
+        slug="in-vitro-uvb-protection-fibroblast-senescence"
+    )
+    assert claim.clinic.slug == "mitra-bio"
+    assert claim.conference is None
+    assert "talk" not in claim.statement.lower()
+    assert "stem" not in claim.statement.lower()
+
+
+def test_it_marks_interpretations_as_interpretations(seeded):
+    stated_as_fact = re.compile(
+        r"\b(is|are) (a drug claim|an unapproved drug)|is not a cosmetic|if used to treat"
+    )
+    texts = [
+        *RegulatoryStatus.objects.values_list("explanation", flat=True),
+        *ClaimStatusOverride.objects.values_list("explanation", flat=True),
+        *ClaimStatusOverride.objects.values_list("reason", flat=True),
+        *Claim.objects.values_list("context_note", flat=True),
+    ]
+    for text in texts:
+        assert not stated_as_fact.search(text), text
+
+
+def test_it_rests_eu_and_gb_injection_flags_on_cosmetics_law_itself(seeded):
+    # Injection is outside cosmetics law by Art. 2(1)(a), in EUR-Lex and its British copy,
+    # not in a citation index's record of a review.
+    injected = [route for route in Route if route.is_injection]
+    statuses = RegulatoryStatus.objects.filter(treatment__route__in=injected)
+    assert statuses.filter(jurisdiction__code="eu").exists()
+    for status in statuses.filter(jurisdiction__code="eu"):
+        assert status.source_url == "https://eur-lex.europa.eu/eli/reg/2009/1223/oj"
+    for status in statuses.filter(jurisdiction__code="gb"):
+        assert "legislation.gov.uk" in status.source_url
+    assert not RegulatoryStatus.objects.filter(source_url__contains="ouci.dntb.gov.ua").exists()
+
+
+def test_it_prohibits_only_what_a_source_bans(seeded):
+    # Annex II/416 bans human material in cosmetics; MFDS bans injecting cosmetic exosomes.
+    for status in RegulatoryStatus.objects.filter(status=Status.PROHIBITED).select_related(
+        "treatment__source", "jurisdiction"
+    ):
+        if status.jurisdiction.code in {"eu", "gb"}:
+            assert status.treatment.source.origin == "human", status
+            assert not Route(status.treatment.route).is_injection, status
+        else:
+            assert status.jurisdiction.code == "kr", status
+            assert Route(status.treatment.route).is_injection, status
+
+
+def test_it_calls_nothing_a_lawful_cosmetic_that_the_facts_do_not_make_one(seeded):
+    # The hybrosome and the topical-after-laser treatments were once "Lawful cosmetic".
+    for status in [*RegulatoryStatus.objects.all(), *ClaimStatusOverride.objects.all()]:
+        treatment = getattr(status, "treatment", None) or status.claim.treatment
+        assert status.cosmetic_problems(treatment) == {}, status
+    for slug in ("us-eu-clinics-topical-exosomes-with-laser", "hybrosome-vs-retinol-wrinkles"):
+        fda = Jurisdiction.objects.get(code="fda")
+        assert Claim.objects.get(slug=slug).flags([fda])[0].status != Status.COSMETIC
+
+
+def test_it_gives_sources_their_real_titles(seeded):
+    write_ups = Citation.objects.filter(kind=Citation.Kind.WRITE_UP)
+    assert set(write_ups.values_list("title", flat=True)) == {"Exosomes: the next “small” thing?"}
+    for title in Citation.objects.values_list("title", flat=True):
+        assert "fact sheet" not in title.lower()
+        assert "as cited" not in title.lower()
 
 
 def test_it_says_the_conference_dates_and_hybrosome_are_unverified(seeded):
@@ -242,3 +403,24 @@ def test_it_passes_full_clean_on_every_seeded_row(seeded):
     for model in curated_models():
         for obj in model.objects.all():
             obj.full_clean()
+
+
+def test_it_covers_the_articles_broader_claims(seeded):
+    injected = Claim.objects.get(slug="many-clinics-intradermal-human-derived-exosomes")
+    assert injected.treatment.source.origin == "human"
+    assert Route(injected.treatment.route).is_injection
+    topical = Claim.objects.filter(quote__contains="skin tightening and wound healing")
+    human = topical.get(treatment__source__origin="human")
+    eu = Jurisdiction.objects.get(code="eu")
+    # The human-derived topical use is what Annex II/416 bans.
+    assert human.flags([eu])[0].status == Status.PROHIBITED
+    assert topical.count() == 2
+
+
+def test_it_says_what_is_unverified_once_in_plain_words_on_every_claim_page(client, seeded):
+    for claim in Claim.objects.all():
+        body = client.get(claim.get_absolute_url()).text.split("<body", 1)[1]
+
+        assert "UNVERIFIED" not in body, claim.slug
+        assert body.count("We found no independent source for") == 1, claim.slug
+        assert f"“{claim.quote}”" in body, claim.slug

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from claims.models import Claim, Status
+from claims.models import Claim, Conference, Route, Status
 from tests.conftest import make_claim, make_override, make_status, make_treatment
 
 pytestmark = pytest.mark.django_db
@@ -128,7 +128,16 @@ def test_it_shows_an_entity_with_its_published_claims(client, claim, route):
     assert draft.title not in response.text
 
 
-@pytest.mark.parametrize("name", ["claims:evidence", "claims:regulatory"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "claims:evidence",
+        "claims:regulatory",
+        "claims:method",
+        "claims:safety",
+        "claims:exosomes",
+    ],
+)
 def test_it_serves_the_reference_pages(client, jurisdictions, name):
     assert client.get(reverse(name)).status_code == 200
 
@@ -165,3 +174,95 @@ def test_it_links_claim_attributes_to_the_filtered_list(client, claim):
     assert f'href="/claims/?treatment={claim.treatment.slug}"' in response.text
     assert f'href="/claims/?clinic={claim.clinic.slug}"' in response.text
     assert 'href="/claims/?fda=not-approved"' in response.text
+
+
+@pytest.mark.parametrize("name", ["claims:home", "claims:list", "claims:evidence"])
+def test_it_links_how_we_work_safety_and_exosomes_from_every_footer(client, jurisdictions, name):
+    text = client.get(reverse(name)).text
+    footer = text[text.index('<footer class="site-footer">') :]
+
+    for page in ("claims:method", "claims:safety", "claims:exosomes"):
+        assert f'href="{reverse(page)}"' in footer
+
+
+def test_it_shows_the_regulators_explanations_dates_and_named_sources(client, fda, eu):
+    treatment = make_treatment()
+    make_status(
+        treatment,
+        fda,
+        Status.NOT_APPROVED,
+        explanation="No exosome product is approved.",
+        source_url="https://www.fda.gov/a/very/long/path/to/the/public-safety-notification",
+        source_title="Public Safety Notification on Exosome Products",
+    )
+    make_status(treatment, eu, Status.UNKNOWN, source_url="https://eur-lex.europa.eu/eli/x")
+    make_claim(treatment=treatment)
+
+    text = client.get(reverse("claims:regulatory")).text
+
+    assert "No exosome product is approved." in text
+    assert "Checked on" in text and "1 November 2026" in text
+    assert ">Public Safety Notification on Exosome Products</a>" in text
+    # Without a recorded title the link reads as its site, never as a URL cut short.
+    assert ">eur-lex.europa.eu</a>" in text
+    assert "…" not in text.split('id="j-fda"', 1)[1]
+
+
+def test_it_asks_the_clinic_questions_wherever_no_regulator_approved_the_use(client, fda):
+    # Issue 12: with no warning flag (a cosmetic, or nothing assessed) the box was hidden.
+    for status in (Status.COSMETIC, Status.UNKNOWN):
+        treatment = make_treatment(route=Route.TOPICAL_INTACT_SKIN)
+        make_status(treatment, fda, status)
+        claim = make_claim(treatment=treatment)
+
+        assert "Questions to ask a clinic" in client.get(claim.get_absolute_url()).text
+
+
+def test_it_links_the_safety_page_from_claims_about_injections_only(client, fda):
+    injected = make_claim(treatment=make_treatment(route=Route.INTRADERMAL_INJECTION))
+    topical = make_claim(treatment=make_treatment(route=Route.TOPICAL_INTACT_SKIN))
+
+    link = f'href="{reverse("claims:safety")}"'
+    assert link in client.get(injected.get_absolute_url()).text.split("<footer", 1)[0]
+    assert link not in client.get(topical.get_absolute_url()).text.split("<footer", 1)[0]
+
+
+def test_it_shows_the_quote_and_what_is_unverified_once_in_plain_words(client, fda):
+    imcas = Conference.objects.create(
+        name="IMCAS World Congress 2024",
+        slug="imcas-2024",
+        starts_on=date(2024, 2, 1),
+        ends_on=date(2024, 2, 3),
+        dates_note="UNVERIFIED: no primary page.",
+    )
+    claim = make_claim(
+        conference=imcas,
+        quote="One study showcased the effect",
+        quote_source="Mitra Bio",
+        unverified="the study",
+    )
+
+    text = client.get(claim.get_absolute_url()).text
+
+    assert "“One study showcased the effect”" in text
+    assert "— Mitra Bio" in text
+    assert "We found no independent source for the study, nor for the congress's dates" in text
+    assert "UNVERIFIED" not in text.split("<body", 1)[1]
+
+
+def test_it_shows_when_a_claim_was_made_apart_from_when_we_published_it(client, fda):
+    imcas = Conference.objects.create(
+        name="IMCAS World Congress 2024",
+        slug="imcas-2024",
+        starts_on=date(2024, 2, 1),
+        ends_on=date(2024, 2, 3),
+        dates_note="UNVERIFIED: no primary page.",
+    )
+    claim = make_claim(conference=imcas)
+
+    card = client.get(reverse("claims:list")).text
+    page = client.get(claim.get_absolute_url()).text
+
+    assert "IMCAS World Congress 2024, 1–3 February 2024" in card
+    assert "Published here" in card
+    assert "1–3 February 2024" in page and "Published on Claimwatch" in page

@@ -476,6 +476,7 @@ class Command(BaseCommand):
                         explanation=f"{NOTE}: an invented status for a synthetic treatment.",
                         source_url=f"https://example.org/synthetic/regulator/{jurisdiction.code}",
                         checked_on=CHECKED_ON,
+                        appearance_claim=status == Status.COSMETIC,
                     )
                 )
         RegulatoryStatus.objects.bulk_create(records)
@@ -712,4 +713,12 @@ def plausible_status(rng, treatment, code):
             Status.COSMETIC: 10,
             Status.INVESTIGATIONAL: 10,
         }
-    return rng.choices(list(options), list(options.values()))[0]
+    status = rng.choices(list(options), list(options.values()))[0]
+    # Only what the cosmetic rule allows (StatusRecord.cosmetic_problems): on intact skin,
+    # from a known non-human source.
+    may_be_cosmetic = treatment.route == Route.TOPICAL_INTACT_SKIN and (
+        treatment.source.origin not in (Origin.HUMAN, Origin.UNSPECIFIED)
+    )
+    if status == Status.COSMETIC and not may_be_cosmetic:
+        return Status.UNKNOWN
+    return status
