@@ -43,9 +43,21 @@ from claims.models import (
 PUBLISH_PERMISSION = Claim.MOVES[Claim.State.PUBLISHED][1]
 # Moved by the workflow, never by an edit.
 WORKFLOW_FIELDS = {"state", "published_at"}
-CITATION_FIELDS = ["kind", "title", "publisher", "url", "accessed_on", "note", "position"]
-OVERRIDE_FIELDS = ["jurisdiction", "status", "reason", "explanation", "source_url", "checked_on"]
-STATUS_FIELDS = ["status", "explanation", "source_url", "checked_on"]
+
+
+def editable_fields(model, *besides):
+    """The fields of `model` an edit may change, but for those that place the row (its claim,
+    its treatment and jurisdiction)."""
+    return [
+        field.name
+        for field in model._meta.concrete_fields
+        if field.editable and not field.primary_key and field.name not in besides
+    ]
+
+
+CITATION_FIELDS = editable_fields(Citation, "claim")
+OVERRIDE_FIELDS = editable_fields(ClaimStatusOverride, "claim")
+STATUS_FIELDS = editable_fields(RegulatoryStatus, "treatment", "jurisdiction")
 AWAITS_A_PUBLISHER = (
     "Your changes await a Publisher: readers see the published version until one approves them."
 )
@@ -107,11 +119,8 @@ def locked_changes(row, user):
 
 def claim_fields():
     """The claim's own fields an edit may change."""
-    return [
-        field
-        for field in Claim._meta.concrete_fields
-        if field.editable and not field.primary_key and field.name not in WORKFLOW_FIELDS
-    ]
+    names = editable_fields(Claim, *WORKFLOW_FIELDS)
+    return [Claim._meta.get_field(name) for name in names]
 
 
 def as_json(value):

@@ -62,7 +62,7 @@ def keep_existing_cosmetics_valid(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0005_claim_list_indexes'),
+        ('claims', '0006_revisions'),
     ]
 
     operations = [
