@@ -330,6 +330,20 @@ class Jurisdiction(models.Model):
     def __str__(self):
         return self.short_label
 
+    def clean(self):
+        # The code becomes a parameter of the list's URLs (?fda=not-approved): one that is
+        # already a parameter (page, q, sort, a facet…) would take it over.
+        from claims.filters import is_reserved_parameter, reserved_parameters
+
+        if self.code and is_reserved_parameter(self.code):
+            taken = ", ".join(sorted(reserved_parameters()))
+            raise ValidationError(
+                {
+                    "code": f"“{self.code}” is already a parameter of the claims list; "
+                    f"choose another code. These are taken: {taken}."
+                }
+            )
+
     def natural_key(self):
         return (self.code,)
 

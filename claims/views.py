@@ -1,3 +1,5 @@
+import re
+
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404, QueryDict
@@ -40,11 +42,15 @@ def get_public_claim(request, slug):
     return claim
 
 
+# ASCII digits only: str.isdigit() also accepts "²" and "①", which int() then refuses.
+PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
 def requested_page(raw_page):
     """The page number asked for, or (1, notice) when it is not a positive whole number."""
     if raw_page is None or raw_page == "":
         return 1, None
-    if raw_page.isdigit() and int(raw_page) >= 1 and len(raw_page) < 10:
+    if PAGE_NUMBER.fullmatch(raw_page) and int(raw_page) >= 1:
         return int(raw_page), None
     return 1, "Ignored the page number: it is not a positive whole number."
 
@@ -132,11 +138,12 @@ def claim_list(request):
 @public_page
 def claim_detail(request, slug):
     claim = get_public_claim(request, slug)
-    jurisdictions = list(Jurisdiction.objects.all())
+    list_filter = ClaimFilter(jurisdictions=Jurisdiction.objects.all())
+    jurisdictions = list_filter.jurisdictions
     flag_records = claim.flag_records()
     flags = claim.flags(jurisdictions, flag_records)
     citations = list(claim.citations.all())
-    list_url = ClaimFilter(jurisdictions=jurisdictions).url
+    list_url = list_filter.url
     treatment, source = claim.treatment, claim.treatment.source
     page_url = request.build_absolute_uri(claim.get_absolute_url())
     return render(
@@ -186,8 +193,10 @@ def claim_detail(request, slug):
 def entity_page(request, entity, param, facts, statuses=()):
     """An entity, its facts, and its newest published claims with a link to all of them
     in the filtered list (the same ClaimFilter, so the count matches the list's)."""
-    jurisdictions = list(Jurisdiction.objects.all())
-    claim_filter = ClaimFilter(QueryDict(f"{param}={entity.slug}"), jurisdictions=jurisdictions)
+    claim_filter = ClaimFilter(
+        QueryDict(f"{param}={entity.slug}"), jurisdictions=Jurisdiction.objects.all()
+    )
+    jurisdictions = claim_filter.jurisdictions
     claims = claim_filter.ordered_qs.for_display()
     total = claims.count()
     return render(

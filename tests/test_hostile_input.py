@@ -458,3 +458,12 @@ def test_it_never_publishes_a_claim_through_a_bad_form(client, superuser, claim)
     response = client.post(reverse("admin:claims_claim_add"), {"title": HOSTILE_TEXT})
     assert response.status_code == 200
     assert Claim.objects.count() == before
+
+
+@pytest.mark.parametrize("page", ["²", "¹", "⁵", "①", "٣", "1\n"])
+def test_it_reads_only_ascii_digits_as_a_page_number(client, claim, page):
+    response = client.get(reverse("claims:list"), {"page": page})
+    assert response.status_code == 200
+    assert b"Ignored the page number" in response.content
+    response = client.get(reverse("claims:api-claims"), {"page": page})
+    assert response.status_code == 400
