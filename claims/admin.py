@@ -23,7 +23,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
@@ -44,10 +43,14 @@ from claims.models import (
     Treatment,
 )
 from claims.resources import (
+    CheckedCSV,
+    CheckedImportForm,
+    CheckedXLSX,
     CitationResource,
     ClaimExportResource,
     ClaimResource,
     ClinicResource,
+    ImportRefused,
     RegulatoryStatusResource,
     TreatmentResource,
 )
@@ -107,7 +110,15 @@ class BulkAdmin(ImportExportMixin):
     permissions to add and to change; exporting, to view. An import writes nothing unless
     every row is valid: import-export rolls back on errors, and here on invalid rows too."""
 
-    formats = [CSV, XLSX]
+    formats = [CheckedCSV, CheckedXLSX]
+    import_form_class = CheckedImportForm
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # A refused file says why; anything else is import-export's own message.
+        if isinstance(e, ImportRefused):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
     def has_import_permission(self, request):
         # The model's permissions, not the admin's: citations import, though their own admin

@@ -10,19 +10,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from claims.api import claims_as_data, read_only
+from claims.cells import defuse
 from claims.filters import ClaimFilter
 
 FILENAME_SUMMARY_LENGTH = 80
 # The response goes out in pieces of about this many characters: a piece per claim cost a
 # system call each.
 PIECE_SIZE = 64 * 1024
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 FLAG_COLUMNS = ("status", "overridden")
-
-
-def neutralise(cell):
-    return f"'{cell}" if cell.startswith(FORMULA_TRIGGERS) else cell
 
 
 def csv_header(jurisdictions):
@@ -70,7 +65,7 @@ def csv_row(data, jurisdictions):
         data["published_at"].isoformat() if data["published_at"] else "",
         data["updated_at"].isoformat(),
     ]
-    return [neutralise(cell) for cell in row]
+    return [defuse(cell) for cell in row]
 
 
 def yes_no(value):

@@ -225,6 +225,13 @@ PERMISSIONS_POLICY = [
 # Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) and DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000).
 MAX_QUERY_STRING_LENGTH = 4096
 
+# Imports in the admin (claims/resources.py): a file larger than this, or with more rows or
+# columns, is refused with a message before it is parsed. The row limit keeps an import
+# (preview, then confirm) inside the server's request timeout; docs/faults.md has the figures.
+IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 2_000_000)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 2_000)
+IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 50)
+
 # The admin: at ADMIN_URL, staff only, sessions that expire, and django-axes locking a
 # username out from an address after repeated failed logins.
 ADMIN_URL = env_str("ADMIN_URL", "admin/").strip("/") + "/"
