@@ -7,10 +7,13 @@ editor saves or deletes anything curated. Page keys and ETags include that versi
 makes every cached page and every validator stale at once, and nothing has to be deleted.
 Logged-in users may preview drafts: their pages are never stored, here or downstream.
 
-The version lives in the cache because the pages do: with Redis (REDIS_URL) every app server
-sees each bump, within a second (each process trusts the version it read for that long, and
-keeps its most requested pages itself: `LocalPages`). The local-memory fallback is per process,
-fit for one process (development, tests), where a bump in one worker would not reach another.
+The version lives in the database (`DataVersion`, one row), written in the same transaction as
+the edit, and every app server sees each bump within a second (each process trusts the version
+it read for that long, and keeps its most requested pages itself: `LocalPages`). It does not
+live only in the cache beside the pages: a Redis cut off from the app servers (still running,
+its data intact) misses the bumps made meanwhile, and when it came back the pages from before a
+retraction would be valid again. The cache keeps a copy, used only while the database cannot
+be read, when nobody can edit either.
 Pages are stored gzipped and sent so to clients that accept it. Facet counts are kept apart
 too, per filter state, so that every page and sort order of a filtered list shares them.
 """
@@ -27,6 +30,7 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.db import DatabaseError
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, quote_etag
@@ -89,22 +93,59 @@ def _new_version():
     return f"{time.time_ns():x}"
 
 
+def stored_version():
+    """The database's data version, or None when it has none or cannot be read. Read from the
+    primary: a replica may not have the latest bump yet."""
+    from claims.models import DataVersion
+
+    try:
+        return (
+            DataVersion.objects.using("default")
+            .filter(pk=DataVersion.ONLY_ROW)
+            .values_list("version", flat=True)
+            .first()
+        )
+    except DatabaseError:
+        logger.warning("The data version cannot be read: using the cache's copy")
+        return None
+
+
+def cached_version():
+    """The cache's copy of the version. An emptied cache starts a new one, which only makes
+    pages look changed: safe."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, _new_version(), timeout=None)
+        version = cache.get(VERSION_KEY) or _new_version()
+    return version
+
+
 def data_version():
-    """The current data version. An emptied cache (restart, eviction, Redis down) starts a new
-    one, which only makes pages look changed: safe."""
+    """The current data version: the database's, else (no row yet, or no database) the
+    cache's copy."""
     version = local_pages.trusted_version()
     if version is None:
-        version = cache.get(VERSION_KEY)
+        version = stored_version()
         if version is None:
-            cache.add(VERSION_KEY, _new_version(), timeout=None)
-            version = cache.get(VERSION_KEY) or _new_version()
+            version = cached_version()
+        elif version != local_pages.version:
+            cache.set(VERSION_KEY, version, timeout=None)  # the copy, for a database outage
         local_pages.remember_version(version)
     return version
 
 
-def bump_data_version():
-    """Curated data changed: every cached page and ETag is stale from now on."""
+def bump_data_version(using="default"):
+    """Curated data changed: every cached page and ETag is stale from now on. Called inside
+    the edit's transaction, the new version commits (or rolls back) with the edit."""
+    from claims.models import DataVersion
+
     version = _new_version()
+    DataVersion.objects.using(using).bulk_create(
+        [DataVersion(pk=DataVersion.ONLY_ROW, version=version)],
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=["version"],
+    )
     cache.set(VERSION_KEY, version, timeout=None)
     local_pages.remember_version(version)
 

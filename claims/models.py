@@ -885,3 +885,27 @@ class Citation(models.Model):
         return (self.claim.slug, self.url)
 
     natural_key.dependencies = ["claims.claim"]
+
+
+class DataVersion(models.Model):
+    """The version of everything readers see: one row, changed in the same transaction as
+    every edit (claims.signals). Cached pages and ETags are keyed by it (claims.cache). It
+    lives here, not only in the cache beside the pages, so that a cache that missed a change
+    (a network partition) can never bring back the pages from before it."""
+
+    ONLY_ROW = 1
+
+    version = models.CharField(max_length=32)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="data_version_is_one_row"),
+        ]
+
+    def __str__(self):
+        return self.version
+
+    def clean(self):
+        if self.pk is not None and self.pk != self.ONLY_ROW:
+            raise ValidationError("There is one data version, the row with id 1.")

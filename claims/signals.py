@@ -9,7 +9,7 @@ from simple_history.models import HistoricalChanges
 
 from claims.cache import bump_data_version
 from claims.history import record_fixture_indications, record_fixture_row
-from claims.models import Claim, Clinic, ExosomeSource, Indication, Treatment
+from claims.models import Claim, Clinic, DataVersion, ExosomeSource, Indication, Treatment
 
 
 def refresh_search_documents(claims):
@@ -72,11 +72,11 @@ def curated_data_changed(sender, using="default", action="post_", **kwargs):
     """Any save, delete or tag change of curated data makes every cached page stale."""
     if not action.startswith("post_"):
         return
-    bump_data_version()
+    bump_data_version(using)
     # A request rendering between this bump and the commit would store the old rows under the
     # new version: bump again once the change is visible to other connections.
     if connections[using].in_atomic_block:
-        transaction.on_commit(bump_data_version, using=using)
+        transaction.on_commit(lambda: bump_data_version(using), using=using)
 
 
 def curated_models():
@@ -85,7 +85,7 @@ def curated_models():
     return [
         model
         for model in apps.get_app_config("claims").get_models()
-        if not issubclass(model, HistoricalChanges)
+        if not issubclass(model, HistoricalChanges) and model is not DataVersion
     ]
 
 

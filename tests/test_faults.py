@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from claims.cache import DegradingRedisCache
 from claims.middleware import RETRY_AFTER_SECONDS
 from config import urls as config_urls
+from tests.conftest import make_claim
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Nothing listens on port 1: every connection is refused at once.
@@ -257,3 +258,90 @@ def test_it_caches_in_redis_when_it_is_up(settings):
     cache.set("claimwatch:test-key", {"a": 1}, 10)
     assert cache.get("claimwatch:test-key") == {"a": 1}
     cache.delete("claimwatch:test-key")
+
+
+# --- Redis cut off, then back ----------------------------------------------------------------
+
+
+@pytest.fixture
+def partitioned_redis(settings, monkeypatch):
+    """A real Redis whose network path can be cut: while cut, every call fails as a timeout
+    would, and Redis itself keeps its data, as it does when only the network is lost."""
+    from redis.exceptions import TimeoutError as RedisTimeout
+
+    from claims import cache as page_cache
+
+    settings.CACHES = redis_cache(local_redis())
+    redis = caches["default"]
+    redis.clear()
+    client_class = redis._cache
+    path = {"cut": False}
+    real_get_client = client_class.get_client
+
+    def get_client(*args, **kwargs):
+        if path["cut"]:
+            raise RedisTimeout("Timeout reading from socket")
+        return real_get_client(*args, **kwargs)
+
+    monkeypatch.setattr(client_class, "get_client", get_client)
+    # Each process trusts its version for a second: the test moves past that at once.
+    monkeypatch.setattr(page_cache, "VERSION_CHECK_SECONDS", 0)
+
+    def cut():
+        path["cut"] = True
+
+    def restore():
+        path["cut"] = False
+        client_class.down_until = 0.0  # as after RETRY_AFTER_SECONDS
+
+    yield cut, restore
+    restore()
+    redis.clear()
+
+
+def test_it_never_brings_back_a_retracted_claim_when_redis_returns(
+    client, claim, settings, partitioned_redis
+):
+    from claims.cache import local_pages
+    from claims.models import Claim
+
+    settings.PAGE_CACHE_SECONDS = 300
+    cut, restore = partitioned_redis
+    other = make_claim()
+    api = reverse("claims:api-claims")
+    pages = [reverse("claims:list"), api]
+    for url in pages:
+        client.get(url)  # cached in Redis, both claims listed
+    assert client.get(api).json()["count"] == 2
+
+    cut()
+    other.state = Claim.State.RETRACTED
+    other.save()
+    assert client.get(api).json()["count"] == 1  # the outage: served from the database
+    restore()
+    local_pages.clear()  # another app server, or this one a second later
+
+    assert client.get(api).json()["count"] == 1
+    assert other.title not in client.get(reverse("claims:list")).text
+    assert claim.title in client.get(reverse("claims:list")).text
+
+
+def test_it_serves_cached_pages_with_the_cache_copy_of_the_version_while_the_database_is_down(
+    client, claim, settings, monkeypatch
+):
+    from django.db import OperationalError
+
+    from claims import cache as page_cache
+    from claims.models import DataVersion
+
+    settings.PAGE_CACHE_SECONDS = 300
+    url = reverse("claims:list")
+    first = client.get(url)
+    page_cache.local_pages.clear()
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(type(DataVersion.objects.none()), "first", unreachable)
+
+    assert client.get(url).content == first.content
