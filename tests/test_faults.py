@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -63,15 +64,14 @@ PATHS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def without_a_database():
-    """The site's answers with DATABASE_URL pointing at a PostgreSQL that refuses connections,
-    from a fresh interpreter: settings read DATABASE_URL once, at import."""
+def answers_with_database(database_url, paths=PATHS, **env):
+    """The site's answers with DATABASE_URL pointing at `database_url`, from a fresh
+    interpreter: settings read DATABASE_URL once, at import."""
     result = subprocess.run(
         [
             sys.executable,
             "-c",
-            REQUESTS_WITHOUT_A_DATABASE.replace("PATHS", repr(json.dumps(PATHS))),
+            REQUESTS_WITHOUT_A_DATABASE.replace("PATHS", repr(json.dumps(paths))),
         ],
         cwd=BASE_DIR,
         env={
@@ -81,8 +81,9 @@ def without_a_database():
             "SECRET_KEY": "test-only-not-secret",
             "ALLOWED_HOSTS": "testserver",
             "SECURE_SSL_REDIRECT": "0",
-            "DATABASE_URL": UNREACHABLE_DATABASE,
+            "DATABASE_URL": database_url,
             "LOG_LEVEL": "CRITICAL",
+            **env,
         },
         capture_output=True,
         text=True,
@@ -90,6 +91,120 @@ def without_a_database():
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def without_a_database():
+    """The site's answers while the database refuses connections."""
+    return answers_with_database(UNREACHABLE_DATABASE)
+
+
+class HungServer:
+    """A TCP server that accepts connections and never answers, as a hung database (or a
+    proxy in front of one) does."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.held = []
+        self.thread = threading.Thread(target=self.hold, daemon=True)
+        self.thread.start()
+
+    def hold(self):
+        while True:
+            try:
+                connection, _address = self.listener.accept()
+            except OSError:
+                return
+            self.held.append(connection)
+
+    def close(self):
+        self.listener.close()
+        for connection in self.held:
+            connection.close()
+
+
+@pytest.fixture(scope="module")
+def with_a_hung_database():
+    """The site's answers while the database accepts connections and never answers. Without
+    a connect timeout each request would wait for ever (and this fixture's subprocess be
+    killed after 120 s); with DATABASE_CONNECT_TIMEOUT=2 each gives up within seconds."""
+    server = HungServer()
+    try:
+        yield answers_with_database(
+            f"postgres://postgres@127.0.0.1:{server.port}/claimwatch",
+            ["/", "/claims/", "/api/claims/", "/healthz"],
+            HEALTH_CHECK_SECONDS="1",
+        )
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/claims/"])
+def test_it_answers_503_quickly_when_the_database_hangs(with_a_hung_database, path):
+    answer = with_a_hung_database[path]
+    assert answer["status"] == 503
+    assert answer["retry_after"] == str(RETRY_AFTER_SECONDS)
+
+
+def test_it_answers_the_api_with_a_json_503_when_the_database_hangs(with_a_hung_database):
+    answer = with_a_hung_database["/api/claims/"]
+    assert answer["status"] == 503
+    assert answer["content_type"] == "application/json"
+
+
+def test_it_reports_a_hung_database_on_healthz(with_a_hung_database):
+    answer = with_a_hung_database["/healthz"]
+    assert answer["status"] == 503
+    assert json.loads(answer["body"]) == {"database": "error", "cache": "not configured"}
+
+
+def test_it_reports_a_database_that_does_not_answer_in_time(client, db, settings, monkeypatch):
+    from claims import health
+
+    settings.HEALTH_CHECK_SECONDS = 0.05
+    answered, done = threading.Event(), threading.Event()
+
+    def hang(answer):
+        answered.wait(5)
+        health._check_running.release()
+        done.set()
+
+    monkeypatch.setattr(health, "_ask_database", hang)
+
+    response = client.get(reverse("healthz"))
+    again = client.get(reverse("healthz"))  # while the first check still hangs
+    answered.set()
+    done.wait(5)
+
+    assert response.status_code == again.status_code == 503
+    assert response.json()["database"] == "error"
+
+
+def test_it_sends_the_timeouts_to_postgresql():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "import json; print(json.dumps(settings.DATABASES['default']['OPTIONS']))",
+        ],
+        cwd=BASE_DIR,
+        env={
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DEBUG": "1",
+            "DATABASE_URL": UNREACHABLE_DATABASE,
+            "DATABASE_CONNECT_TIMEOUT": "3",
+            "DATABASE_STATEMENT_TIMEOUT": "4000",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    options = json.loads(result.stdout)
+    assert options["connect_timeout"] == 3
+    assert options["options"].endswith("-c statement_timeout=4000")
 
 
 @pytest.mark.parametrize(
