@@ -46,6 +46,26 @@ def get_public_claim(request, slug):
 PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
+# What claims a clinic's, a treatment's or a source's own page is reached through.
+CLAIM_PATHS = {Clinic: "clinic", Treatment: "treatment", ExosomeSource: "treatment__source"}
+
+
+def public_references(model):
+    """The clinics, treatments or sources whose page is public: those a public (published or
+    retracted) claim names, whose pages link to them. One with only drafts is under
+    investigation, and its name and editor's note are not for readers yet. The sitemap and
+    the regulatory page list the same rows."""
+    claims = Claim.objects.public().filter(**{CLAIM_PATHS[model]: OuterRef("pk")})
+    return model.objects.filter(Exists(claims))
+
+
+def get_public_reference(request, queryset, slug):
+    """An entity's page: public ones for everyone, any for editors (as drafts are)."""
+    if not (request.user.is_authenticated and request.user.has_perm("claims.view_claim")):
+        queryset = queryset.filter(pk__in=public_references(queryset.model).values("pk"))
+    return get_object_or_404(queryset, slug=slug)
+
+
 def requested_page(raw_page):
     """The page number asked for, or (1, notice) when it is not a positive whole number."""
     if raw_page is None or raw_page == "":
@@ -217,7 +237,7 @@ def entity_page(request, entity, param, facts, statuses=()):
 
 @public_page
 def clinic_detail(request, slug):
-    clinic = get_object_or_404(Clinic, slug=slug)
+    clinic = get_public_reference(request, Clinic.objects.all(), slug)
     facts = [
         ("Kind", clinic.get_kind_display(), None),
         ("City", clinic.city or "Not known", None),
@@ -230,7 +250,7 @@ def clinic_detail(request, slug):
 
 @public_page
 def treatment_detail(request, slug):
-    treatment = get_object_or_404(Treatment.objects.select_related("source"), slug=slug)
+    treatment = get_public_reference(request, Treatment.objects.select_related("source"), slug)
     facts = [
         ("Route", treatment.get_route_display(), None),
         ("Exosome source", treatment.source.name, treatment.source.get_absolute_url()),
@@ -246,7 +266,7 @@ def treatment_detail(request, slug):
 
 @public_page
 def source_detail(request, slug):
-    source = get_object_or_404(ExosomeSource, slug=slug)
+    source = get_public_reference(request, ExosomeSource.objects.all(), slug)
     facts = [
         ("Category", source.get_category_display(), None),
         ("Origin", source.get_origin_display(), None),
@@ -263,7 +283,9 @@ def evidence_scale(request):
 def regulatory(request):
     """What each status means, and for each jurisdiction which statuses we have recorded,
     for how many treatments, on which sources."""
-    records = RegulatoryStatus.objects.order_by("jurisdiction", "status", "source_url")
+    records = RegulatoryStatus.objects.filter(
+        treatment__in=public_references(Treatment).values("pk")
+    ).order_by("jurisdiction", "status", "source_url")
     by_jurisdiction = {}
     rows = records.values_list(
         "jurisdiction_id", "status", "source_url", "treatment__slug", "treatment__name"
