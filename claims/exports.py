@@ -1,5 +1,11 @@
 """Every matching claim as a CSV or JSON download, streamed: rows are read from the database a
-chunk at a time and written out as they come, so memory stays flat however many claims match."""
+chunk at a time and written out as they come, so memory stays flat however many claims match.
+
+A stream cut short (a worker killed, the database lost) can end on a whole line and look
+complete to a client that cannot tell, over HTTP/1.0, how the response ended. So the number of
+claims goes first, in the TOTAL_COUNT_HEADER, and the JSON ends with the number it holds:
+a download is complete when its rows (CSV) or its "count" (JSON) match the header.
+"""
 
 import csv
 import json
@@ -18,6 +24,8 @@ FILENAME_SUMMARY_LENGTH = 80
 # system call each.
 PIECE_SIZE = 64 * 1024
 FLAG_COLUMNS = ("status", "overridden")
+# How many claims the download holds, counted as it starts.
+TOTAL_COUNT_HEADER = "X-Total-Count"
 
 
 def csv_header(jurisdictions):
@@ -88,12 +96,13 @@ def csv_lines(records, jurisdictions):
 
 
 def json_lines(records, jurisdictions):
-    yield "["
-    separator = "\n"
+    """{"claims": [...], "count": n}: the count last, so only a complete file has it."""
+    yield '{"claims": ['
+    separator, count = "\n", 0
     for data in records:
         yield separator + json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
-        separator = ",\n"
-    yield "\n]\n"
+        separator, count = ",\n", count + 1
+    yield f'\n], "count": {count}}}\n'
 
 
 def in_pieces(lines):
@@ -109,9 +118,9 @@ def in_pieces(lines):
         yield "".join(piece)
 
 
-def filename(claim_filter, extension):
+def filename(claim_filter, extension, count):
     """e.g. claimwatch-3-claims-intradermal-injection-2026-12-01.csv"""
-    summary = slugify(claim_filter.summary(claim_filter.qs.count()))
+    summary = slugify(claim_filter.summary(count))
     if len(summary) > FILENAME_SUMMARY_LENGTH:
         summary = summary[:FILENAME_SUMMARY_LENGTH].rsplit("-", 1)[0]
     return f"claimwatch-{summary}-{timezone.localdate().isoformat()}.{extension}"
@@ -124,7 +133,12 @@ def export(request, extension, content_type, lines):
     response = StreamingHttpResponse(
         in_pieces(lines(records, jurisdictions)), content_type=content_type
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename(claim_filter, extension)}"'
+    count = claim_filter.qs.count()
+    response["Content-Disposition"] = (
+        f'attachment; filename="{filename(claim_filter, extension, count)}"'
+    )
+    response[TOTAL_COUNT_HEADER] = str(count)
+    response["Access-Control-Expose-Headers"] = TOTAL_COUNT_HEADER
     return response
 
 
