@@ -96,12 +96,25 @@ class CuratedAdmin(SimpleHistoryAdmin):
         return deleted, counts, perms_needed, protected
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            # A deleted row's versions stay in the history, but saving one would update a row
+            # that is not there (a 500): say so instead.
+            version = self.model.history.filter(pk=version_id).first()
+            name = str(version.instance) if version else self.opts.verbose_name
+            self.message_user(
+                request,
+                f"“{name}” was deleted, so it cannot be reverted from its history. "
+                f"Add the {self.opts.verbose_name} again, or import it, instead.",
+                level=messages.ERROR,
+            )
+            return HttpResponseRedirect(
+                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+            )
         # simple_history lets anyone who may *view* the history post its revert form, and
         # only hides the button from them: reverting is changing.
-        if request.method == "POST":
-            obj = self.get_object(request, unquote(object_id))
-            if not self.has_change_permission(request, obj):
-                raise PermissionDenied
+        if request.method == "POST" and not self.has_change_permission(request, obj):
+            raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 

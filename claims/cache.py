@@ -31,7 +31,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import DatabaseError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, quote_etag
 from django.utils.text import compress_string
@@ -47,6 +47,8 @@ SMALLEST_WORTH_COMPRESSING = 1024
 # How long a process trusts the version it last read, and how many pages it keeps itself.
 VERSION_CHECK_SECONDS = 1.0
 LOCAL_PAGES = 500
+# What a public page answers; anything else (POST, PUT, TRACE…) is a 405.
+PAGE_METHODS = ["GET", "HEAD", "OPTIONS"]
 
 
 class LocalPages:
@@ -254,12 +256,19 @@ def public_page(view):
 
     Anonymous GET/HEAD: answer 304 when the browser's ETag or Last-Modified still holds; else
     serve the page from the cache for PAGE_CACHE_SECONDS (0 turns the page cache off), and let
-    browsers and CDNs keep it for PAGE_MAX_AGE seconds. Everyone else: the view's own response,
-    marked private and not to be stored."""
+    browsers and CDNs keep it for PAGE_MAX_AGE seconds. Signed-in GET/HEAD: the view's own
+    response, marked private and not to be stored. OPTIONS: the methods, no body; any other
+    method, 405: a page has nothing to post to, and TRACE would echo it whole."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
+        if request.method == "OPTIONS":
+            response = HttpResponse(headers={"Allow": ", ".join(PAGE_METHODS)})
+            response["Content-Length"] = "0"
+            return response
+        if request.method not in PAGE_METHODS:
+            return HttpResponseNotAllowed(PAGE_METHODS)
+        if request.user.is_authenticated:
             response = view(request, *args, **kwargs)
             patch_cache_control(response, private=True, no_store=True)
             return response

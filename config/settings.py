@@ -88,7 +88,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "claims.middleware.MethodMiddleware",
     "csp.middleware.CSPMiddleware",
+    "claims.middleware.AdminPolicyMiddleware",
     "claims.middleware.PermissionsPolicyMiddleware",
     "claims.middleware.QueryStringLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -287,6 +289,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+
+def _static_file_headers(headers, path, url):
+    # Imported when WhiteNoise first serves a file, not while settings load.
+    from claims.middleware import static_file_headers
+
+    static_file_headers(headers, path, url)
+
+
+# Static files get the CSP and X-Frame-Options too (claims.middleware.static_file_headers).
+WHITENOISE_ADD_HEADERS_FUNCTION = _static_file_headers
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
