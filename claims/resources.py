@@ -11,6 +11,7 @@ its state (the admin's export has a `state` column for editors to read; imports 
 
 import io
 import logging
+import threading
 import zipfile
 from collections import defaultdict
 
@@ -37,6 +38,7 @@ from claims.models import (
     RegulatoryStatus,
     Treatment,
 )
+from claims.signals import one_version_bump
 
 logger = logging.getLogger(__name__)
 
@@ -137,8 +139,24 @@ class RefusalResult(results.Error):
 # --- Resources --------------------------------------------------------------------------------
 
 
+# Rows found by `find` during the current import: a file names the same few clinics and
+# treatments on every row, and each lookup is a query (claims.resources.CuratedResource).
+_found = threading.local()
+
+
 def find(model, key_field, value):
-    """The one `model` row whose `key_field` is `value`, else the one whose name is."""
+    """The one `model` row whose `key_field` is `value`, else the one whose name is; within
+    an import, each is looked up once."""
+    found = getattr(_found, "rows", None)
+    if found is None:
+        return _find(model, key_field, value)
+    key = (model, key_field, value)
+    if key not in found:
+        found[key] = _find(model, key_field, value)
+    return found[key]
+
+
+def _find(model, key_field, value):
     by_name = Q(name=value) if any(f.name == "name" for f in model._meta.fields) else Q()
     matches = list(model.objects.filter(Q(**{key_field: value}) | by_name)[:3])
     for match in matches:
@@ -196,6 +214,16 @@ class CuratedResource(resources.ModelResource):
     """Rows are matched to the database by slug; unchanged rows are skipped; every row is
     validated like the admin's form (full_clean: choices, constraints, clean()); and history
     records the import and who ran it."""
+
+    def import_data(self, *args, **kwargs):
+        # One version bump for the whole file rather than several per row, and each
+        # reference looked up once.
+        _found.rows = {}
+        try:
+            with one_version_bump():
+                return super().import_data(*args, **kwargs)
+        finally:
+            _found.rows = None
 
     def get_error_result_class(self):
         return RefusalResult

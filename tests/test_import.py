@@ -758,3 +758,29 @@ def test_it_reimports_its_defused_export_as_it_was(client, superuser, hostile_ca
     response = preview(client, exported, model="clinic")
 
     assert response.context["result"].totals["skip"] >= 1
+
+
+def test_it_looks_each_reference_up_once_and_bumps_the_version_once_per_import(
+    client, editor, world
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(editor)
+    rows = [claim_row(f"c{n}") for n in range(20)]
+
+    with CaptureQueriesContext(connection) as queries:
+        preview(client, as_csv(CLAIM_COLUMNS, rows))
+
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert (
+        len(
+            [
+                sql
+                for sql in statements
+                if 'FROM "claims_clinic" WHERE' in sql and '"claims_clinic"."slug"' in sql
+            ]
+        )
+        == 1
+    )
+    assert len([sql for sql in statements if "claims_dataversion" in sql]) <= 2
