@@ -101,15 +101,38 @@ def stored_version():
     from claims.models import DataVersion
 
     try:
-        return (
+        version = (
             DataVersion.objects.using("default")
             .filter(pk=DataVersion.ONLY_ROW)
             .values_list("version", flat=True)
             .first()
         )
-    except DatabaseError:
+    except DatabaseError as error:
         logger.warning("The data version cannot be read: using the cache's copy")
+        database_failure.remember(error)
         return None
+    database_failure.forget()
+    return version
+
+
+class DatabaseFailure:
+    """The database failed to give the version a moment ago: a page that is not cached, which
+    would need it too, answers 503 at once instead of waiting out a second timeout."""
+
+    def __init__(self):
+        self.error, self.until = None, 0.0
+
+    def remember(self, error):
+        self.error, self.until = error, time.monotonic() + VERSION_CHECK_SECONDS
+
+    def forget(self):
+        self.error, self.until = None, 0.0
+
+    def recent(self):
+        return self.error if time.monotonic() < self.until else None
+
+
+database_failure = DatabaseFailure()
 
 
 def cached_version():
@@ -283,6 +306,9 @@ def public_page(view):
             seconds = settings.PAGE_CACHE_SECONDS
             response = _cached_page(key) if seconds else None
             if response is None:
+                failure = database_failure.recent()
+                if failure is not None:
+                    raise failure  # claims.middleware answers 503
                 response = view(request, *args, **kwargs)
                 if _storable(request, response):
                     if seconds and request.method == "GET":

@@ -460,3 +460,28 @@ def test_it_serves_cached_pages_with_the_cache_copy_of_the_version_while_the_dat
     monkeypatch.setattr(type(DataVersion.objects.none()), "first", unreachable)
 
     assert client.get(url).content == first.content
+
+
+def test_it_answers_an_uncached_page_at_once_after_the_version_could_not_be_read(
+    client, claim, settings, monkeypatch
+):
+    from django.db import OperationalError
+
+    from claims.cache import local_pages
+    from claims.models import DataVersion
+
+    settings.PAGE_CACHE_SECONDS = 300
+    calls = []
+
+    def unreachable(*args, **kwargs):
+        calls.append(1)
+        raise OperationalError("connection timed out")
+
+    monkeypatch.setattr(type(DataVersion.objects.none()), "first", unreachable)
+    local_pages.clear()
+    monkeypatch.setattr("claims.views.claim_list", lambda *a, **k: pytest.fail("the view ran"))
+
+    response = Client(raise_request_exception=False).get(reverse("claims:list") + "?q=x")
+
+    assert response.status_code == 503
+    assert calls == [1]
