@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint migrate seed collectstatic backup restore bench validators
+.PHONY: run test install install-dev lint migrate seed collectstatic backup restore bench faults validators
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,3 +65,10 @@ test: lint validators
 bench: install-dev
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The site under gunicorn while PostgreSQL and Redis, behind a loopback TCP proxy the script
+# runs, refuse, hang and come back (about a minute; figures in docs/faults.md). Loads the seed
+# into DATABASE_URL (default postgres://postgres@127.0.0.1:5432/cw_h13); uses Redis db 13.
+faults: install-dev
+	DEBUG=0 SECRET_KEY=collectstatic-only $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python bench/faults.py $(FAULTS_ARGS)

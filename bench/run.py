@@ -103,6 +103,8 @@ def django_env(args, **extra):
 
 
 def manage(args, *command, **env):
+    # Building 100k claims runs statements longer than the site's statement timeout.
+    env.setdefault("DATABASE_STATEMENT_TIMEOUT", "0")
     subprocess.run(
         [sys.executable, "manage.py", *command], cwd=ROOT, env=django_env(args, **env), check=True
     )
@@ -152,6 +154,8 @@ class Server:
 def gunicorn(args, port, name, workers=None, **env):
     command = [
         str(BIN / "gunicorn"),
+        "--config",
+        "gunicorn.conf.py",  # the request limits and headers production has
         "config.wsgi:application",
         "--bind",
         f"127.0.0.1:{port}",

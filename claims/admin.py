@@ -24,7 +24,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
@@ -48,10 +47,14 @@ from claims.models import (
     Treatment,
 )
 from claims.resources import (
+    CheckedCSV,
+    CheckedImportForm,
+    CheckedXLSX,
     CitationResource,
     ClaimExportResource,
     ClaimResource,
     ClinicResource,
+    ImportRefused,
     RegulatoryStatusResource,
     TreatmentResource,
 )
@@ -108,12 +111,25 @@ class CuratedAdmin(SimpleHistoryAdmin):
         return deleted, counts, perms_needed, protected
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            # A deleted row's versions stay in the history, but saving one would update a row
+            # that is not there (a 500): say so instead.
+            version = self.model.history.filter(pk=version_id).first()
+            name = str(version.instance) if version else self.opts.verbose_name
+            self.message_user(
+                request,
+                f"“{name}” was deleted, so it cannot be reverted from its history. "
+                f"Add the {self.opts.verbose_name} again, or import it, instead.",
+                level=messages.ERROR,
+            )
+            return HttpResponseRedirect(
+                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+            )
         # simple_history lets anyone who may *view* the history post its revert form, and
         # only hides the button from them: reverting is changing.
-        if request.method == "POST":
-            obj = self.get_object(request, unquote(object_id))
-            if not self.has_change_permission(request, obj):
-                raise PermissionDenied
+        if request.method == "POST" and not self.has_change_permission(request, obj):
+            raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
@@ -122,7 +138,15 @@ class BulkAdmin(ImportExportMixin):
     permissions to add and to change; exporting, to view. An import writes nothing unless
     every row is valid: import-export rolls back on errors, and here on invalid rows too."""
 
-    formats = [CSV, XLSX]
+    formats = [CheckedCSV, CheckedXLSX]
+    import_form_class = CheckedImportForm
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # A refused file says why; anything else is import-export's own message.
+        if isinstance(e, ImportRefused):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
     def has_import_permission(self, request):
         # The model's permissions, not the admin's: citations import, though their own admin

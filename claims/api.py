@@ -570,6 +570,13 @@ def openapi(server_url):
     def json_content(schema):
         return {"application/json": {"schema": schema}}
 
+    total_count_header = {
+        "X-Total-Count": {
+            "description": "How many claims the download holds, counted as it starts.",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    }
+
     return {
         "openapi": "3.1.0",
         "info": {
@@ -621,12 +628,22 @@ def openapi(server_url):
             "/claims.json": {
                 "get": {
                     "operationId": "exportClaimsJson",
-                    "summary": "All matching published claims as one streamed JSON array",
+                    "summary": "All matching published claims as one streamed JSON document",
                     "parameters": filter_parameters,
                     "responses": {
                         "200": {
-                            "description": "Every matching claim; not paginated.",
-                            "content": json_content({"type": "array", "items": ref("Claim")}),
+                            "description": "Every matching claim; not paginated. `count`, "
+                            "last, is the number of claims written: a download cut short has "
+                            "none, or one that differs from the X-Total-Count header.",
+                            "headers": total_count_header,
+                            "content": json_content(
+                                closed_object(
+                                    {
+                                        "claims": {"type": "array", "items": ref("Claim")},
+                                        "count": {"type": "integer", "minimum": 0},
+                                    }
+                                )
+                            ),
                         }
                     },
                 }
@@ -642,7 +659,10 @@ def openapi(server_url):
                             "field of a claim, plus `<code>_status`, `<code>_overridden`, "
                             "`<code>_explanation`, `<code>_source_url` and `<code>_checked_on` "
                             "per jurisdiction; lists are separated by “; ”. Cells that a "
-                            "spreadsheet would read as a formula start with an apostrophe.",
+                            "spreadsheet would read as a formula start with an apostrophe. "
+                            "A download is complete when it has X-Total-Count rows under its "
+                            "header row.",
+                            "headers": total_count_header,
                             "content": {"text/csv": {"schema": {"type": "string"}}},
                         }
                     },

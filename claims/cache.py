@@ -7,10 +7,13 @@ editor saves or deletes anything curated. Page keys and ETags include that versi
 makes every cached page and every validator stale at once, and nothing has to be deleted.
 Logged-in users may preview drafts: their pages are never stored, here or downstream.
 
-The version lives in the cache because the pages do: with Redis (REDIS_URL) every app server
-sees each bump, within a second (each process trusts the version it read for that long, and
-keeps its most requested pages itself: `LocalPages`). The local-memory fallback is per process,
-fit for one process (development, tests), where a bump in one worker would not reach another.
+The version lives in the database (`DataVersion`, one row), written in the same transaction as
+the edit, and every app server sees each bump within a second (each process trusts the version
+it read for that long, and keeps its most requested pages itself: `LocalPages`). It does not
+live only in the cache beside the pages: a Redis cut off from the app servers (still running,
+its data intact) misses the bumps made meanwhile, and when it came back the pages from before a
+retraction would be valid again. The cache keeps a copy, used only while the database cannot
+be read, when nobody can edit either.
 Pages are stored gzipped and sent so to clients that accept it. Facet counts are kept apart
 too, per filter state, so that every page and sort order of a filtered list shares them.
 """
@@ -27,7 +30,8 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from django.http import HttpResponse
+from django.db import DatabaseError
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, quote_etag
 from django.utils.text import compress_string
@@ -43,6 +47,8 @@ SMALLEST_WORTH_COMPRESSING = 1024
 # How long a process trusts the version it last read, and how many pages it keeps itself.
 VERSION_CHECK_SECONDS = 1.0
 LOCAL_PAGES = 500
+# What a public page answers; anything else (POST, PUT, TRACE…) is a 405.
+PAGE_METHODS = ["GET", "HEAD", "OPTIONS"]
 
 
 class LocalPages:
@@ -89,22 +95,82 @@ def _new_version():
     return f"{time.time_ns():x}"
 
 
+def stored_version():
+    """The database's data version, or None when it has none or cannot be read. Read from the
+    primary: a replica may not have the latest bump yet."""
+    from claims.models import DataVersion
+
+    try:
+        version = (
+            DataVersion.objects.using("default")
+            .filter(pk=DataVersion.ONLY_ROW)
+            .values_list("version", flat=True)
+            .first()
+        )
+    except DatabaseError as error:
+        logger.warning("The data version cannot be read: using the cache's copy")
+        database_failure.remember(error)
+        return None
+    database_failure.forget()
+    return version
+
+
+class DatabaseFailure:
+    """The database failed to give the version a moment ago: a page that is not cached, which
+    would need it too, answers 503 at once instead of waiting out a second timeout."""
+
+    def __init__(self):
+        self.error, self.until = None, 0.0
+
+    def remember(self, error):
+        self.error, self.until = error, time.monotonic() + VERSION_CHECK_SECONDS
+
+    def forget(self):
+        self.error, self.until = None, 0.0
+
+    def recent(self):
+        return self.error if time.monotonic() < self.until else None
+
+
+database_failure = DatabaseFailure()
+
+
+def cached_version():
+    """The cache's copy of the version. An emptied cache starts a new one, which only makes
+    pages look changed: safe."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, _new_version(), timeout=None)
+        version = cache.get(VERSION_KEY) or _new_version()
+    return version
+
+
 def data_version():
-    """The current data version. An emptied cache (restart, eviction, Redis down) starts a new
-    one, which only makes pages look changed: safe."""
+    """The current data version: the database's, else (no row yet, or no database) the
+    cache's copy."""
     version = local_pages.trusted_version()
     if version is None:
-        version = cache.get(VERSION_KEY)
+        version = stored_version()
         if version is None:
-            cache.add(VERSION_KEY, _new_version(), timeout=None)
-            version = cache.get(VERSION_KEY) or _new_version()
+            version = cached_version()
+        elif version != local_pages.version:
+            cache.set(VERSION_KEY, version, timeout=None)  # the copy, for a database outage
         local_pages.remember_version(version)
     return version
 
 
-def bump_data_version():
-    """Curated data changed: every cached page and ETag is stale from now on."""
+def bump_data_version(using="default"):
+    """Curated data changed: every cached page and ETag is stale from now on. Called inside
+    the edit's transaction, the new version commits (or rolls back) with the edit."""
+    from claims.models import DataVersion
+
     version = _new_version()
+    DataVersion.objects.using(using).bulk_create(
+        [DataVersion(pk=DataVersion.ONLY_ROW, version=version)],
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=["version"],
+    )
     cache.set(VERSION_KEY, version, timeout=None)
     local_pages.remember_version(version)
 
@@ -213,12 +279,19 @@ def public_page(view):
 
     Anonymous GET/HEAD: answer 304 when the browser's ETag or Last-Modified still holds; else
     serve the page from the cache for PAGE_CACHE_SECONDS (0 turns the page cache off), and let
-    browsers and CDNs keep it for PAGE_MAX_AGE seconds. Everyone else: the view's own response,
-    marked private and not to be stored."""
+    browsers and CDNs keep it for PAGE_MAX_AGE seconds. Signed-in GET/HEAD: the view's own
+    response, marked private and not to be stored. OPTIONS: the methods, no body; any other
+    method, 405: a page has nothing to post to, and TRACE would echo it whole."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
+        if request.method == "OPTIONS":
+            response = HttpResponse(headers={"Allow": ", ".join(PAGE_METHODS)})
+            response["Content-Length"] = "0"
+            return response
+        if request.method not in PAGE_METHODS:
+            return HttpResponseNotAllowed(PAGE_METHODS)
+        if request.user.is_authenticated:
             response = view(request, *args, **kwargs)
             patch_cache_control(response, private=True, no_store=True)
             return response
@@ -233,6 +306,9 @@ def public_page(view):
             seconds = settings.PAGE_CACHE_SECONDS
             response = _cached_page(key) if seconds else None
             if response is None:
+                failure = database_failure.recent()
+                if failure is not None:
+                    raise failure  # claims.middleware answers 503
                 response = view(request, *args, **kwargs)
                 if _storable(request, response):
                     if seconds and request.method == "GET":

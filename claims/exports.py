@@ -1,5 +1,11 @@
 """Every matching claim as a CSV or JSON download, streamed: rows are read from the database a
-chunk at a time and written out as they come, so memory stays flat however many claims match."""
+chunk at a time and written out as they come, so memory stays flat however many claims match.
+
+A stream cut short (a worker killed, the database lost) can end on a whole line and look
+complete to a client that cannot tell, over HTTP/1.0, how the response ended. So the number of
+claims goes first, in the TOTAL_COUNT_HEADER, and the JSON ends with the number it holds:
+a download is complete when its rows (CSV) or its "count" (JSON) match the header.
+"""
 
 import csv
 import json
@@ -10,20 +16,17 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from claims.api import claims_as_data, read_only
+from claims.cells import defuse
 from claims.filters import ClaimFilter
 
 FILENAME_SUMMARY_LENGTH = 80
 # The response goes out in pieces of about this many characters: a piece per claim cost a
 # system call each.
 PIECE_SIZE = 64 * 1024
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Each flag's caveats go out with it: whoever downloads the data gets the reader's warnings.
 FLAG_COLUMNS = ("status", "overridden", "explanation", "source_url", "checked_on")
-
-
-def neutralise(cell):
-    return f"'{cell}" if cell.startswith(FORMULA_TRIGGERS) else cell
+# How many claims the download holds, counted as it starts.
+TOTAL_COUNT_HEADER = "X-Total-Count"
 
 
 def csv_header(jurisdictions):
@@ -86,7 +89,7 @@ def csv_row(data, jurisdictions):
         data["published_at"].isoformat() if data["published_at"] else "",
         data["updated_at"].isoformat(),
     ]
-    return [neutralise(cell) for cell in row]
+    return [defuse(cell) for cell in row]
 
 
 def yes_no(value):
@@ -128,12 +131,13 @@ def csv_lines(records, jurisdictions):
 
 
 def json_lines(records, jurisdictions):
-    yield "["
-    separator = "\n"
+    """{"claims": [...], "count": n}: the count last, so only a complete file has it."""
+    yield '{"claims": ['
+    separator, count = "\n", 0
     for data in records:
         yield separator + json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
-        separator = ",\n"
-    yield "\n]\n"
+        separator, count = ",\n", count + 1
+    yield f'\n], "count": {count}}}\n'
 
 
 def in_pieces(lines):
@@ -149,9 +153,9 @@ def in_pieces(lines):
         yield "".join(piece)
 
 
-def filename(claim_filter, extension):
+def filename(claim_filter, extension, count):
     """e.g. claimwatch-3-claims-intradermal-injection-2026-12-01.csv"""
-    summary = slugify(claim_filter.summary(claim_filter.qs.count()))
+    summary = slugify(claim_filter.summary(count))
     if len(summary) > FILENAME_SUMMARY_LENGTH:
         summary = summary[:FILENAME_SUMMARY_LENGTH].rsplit("-", 1)[0]
     return f"claimwatch-{summary}-{timezone.localdate().isoformat()}.{extension}"
@@ -164,7 +168,12 @@ def export(request, extension, content_type, lines):
     response = StreamingHttpResponse(
         in_pieces(lines(records, jurisdictions)), content_type=content_type
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename(claim_filter, extension)}"'
+    count = claim_filter.qs.count()
+    response["Content-Disposition"] = (
+        f'attachment; filename="{filename(claim_filter, extension, count)}"'
+    )
+    response[TOTAL_COUNT_HEADER] = str(count)
+    response["Access-Control-Expose-Headers"] = TOTAL_COUNT_HEADER
     return response
 
 

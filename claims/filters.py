@@ -189,6 +189,24 @@ CONFERENCE_FACET = (
 )
 
 
+# Parameters of the list that are not facets: the search, the order, the page, and names kept
+# for the formats and points in time other outputs take or will take.
+LIST_PARAMETERS = ("q", "sort", "page", "as_of", "format")
+
+
+def reserved_parameters():
+    """Every parameter name the list's URLs use apart from jurisdictions' flags: the one list
+    a jurisdiction's code, which becomes a parameter of its own, must stay out of."""
+    return frozenset(
+        (*LIST_PARAMETERS, *(spec[0] for spec in FACETS), CONFERENCE_FACET[0], *TREATMENT_FACETS)
+    )
+
+
+def is_reserved_parameter(code):
+    """Case-blind, so that no code differs from a parameter only by its case."""
+    return code.lower() in reserved_parameters()
+
+
 def _indication_filter(queryset, name, values):
     tagged = Claim.indications.through.objects.filter(
         claim=OuterRef("pk"), indication__slug__in=values
@@ -260,7 +278,9 @@ class ClaimFilter(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, request=None, jurisdictions=None):
         if jurisdictions is None:
             jurisdictions = Jurisdiction.objects.all()
-        self.jurisdictions = list(jurisdictions)
+        # A code that is also a parameter (saved before Jurisdiction.clean() refused it) would
+        # take that parameter over: such a jurisdiction stays off the public site until fixed.
+        self.jurisdictions = [j for j in jurisdictions if not is_reserved_parameter(j.code)]
         self.notices = []
         self.labels = {}
         self.state = self._clean_state(data if data is not None else QueryDict())

@@ -345,6 +345,20 @@ class Jurisdiction(models.Model):
     def __str__(self):
         return self.short_label
 
+    def clean(self):
+        # The code becomes a parameter of the list's URLs (?fda=not-approved): one that is
+        # already a parameter (page, q, sort, a facet…) would take it over.
+        from claims.filters import is_reserved_parameter, reserved_parameters
+
+        if self.code and is_reserved_parameter(self.code):
+            taken = ", ".join(sorted(reserved_parameters()))
+            raise ValidationError(
+                {
+                    "code": f"“{self.code}” is already a parameter of the claims list; "
+                    f"choose another code. These are taken: {taken}."
+                }
+            )
+
     def natural_key(self):
         return (self.code,)
 
@@ -1113,3 +1127,27 @@ class StatusRevision(Revision):
 
     def __str__(self):
         return f"Change to {self.treatment} · {self.jurisdiction}"
+
+
+class DataVersion(models.Model):
+    """The version of everything readers see: one row, changed in the same transaction as
+    every edit (claims.signals). Cached pages and ETags are keyed by it (claims.cache). It
+    lives here, not only in the cache beside the pages, so that a cache that missed a change
+    (a network partition) can never bring back the pages from before it."""
+
+    ONLY_ROW = 1
+
+    version = models.CharField(max_length=32)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="data_version_is_one_row"),
+        ]
+
+    def __str__(self):
+        return self.version
+
+    def clean(self):
+        if self.pk is not None and self.pk != self.ONLY_ROW:
+            raise ValidationError("There is one data version, the row with id 1.")

@@ -9,11 +9,23 @@ Importing never publishes: new claims start as drafts, and a claim already in th
 its state (the admin's export has a `state` column for editors to read; imports ignore it).
 """
 
+import io
+import logging
+import threading
+import zipfile
+from collections import defaultdict
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Q
-from import_export import fields, resources, widgets
+from django.template.defaultfilters import filesizeformat
+from import_export import fields, resources, results, widgets
+from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import ImportForm
 
 from claims import revisions
+from claims.cells import defuse, restore
 from claims.models import (
     Citation,
     Claim,
@@ -29,15 +41,125 @@ from claims.models import (
     StatusRevision,
     Treatment,
 )
+from claims.signals import one_version_bump
 
-# What the public CSV export puts before a cell that a spreadsheet would run as a formula
-# (claims.exports.neutralise); importing takes it off again.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+logger = logging.getLogger(__name__)
+
 IMPORT_REASON = "Imported from a file"
 
 
+# --- Files too big to read ------------------------------------------------------------------
+# Refused before they are parsed, with the limit in the message: settings.IMPORT_MAX_FILE_BYTES,
+# IMPORT_MAX_ROWS and IMPORT_MAX_COLUMNS (README, "Configuration").
+
+
+class ImportRefused(Exception):
+    """A whole file refused, with a message for editors (shown without a traceback)."""
+
+
+# XML compresses about tenfold: an XLSX file may unpack to this many times its limit.
+UNPACKED_PER_PACKED = 10
+
+
+def check_file_size(size, unpacked=False):
+    limit = settings.IMPORT_MAX_FILE_BYTES * (UNPACKED_PER_PACKED if unpacked else 1)
+    if size > limit:
+        what = "unpacks to" if unpacked else "is"
+        raise ImportRefused(
+            f"The file {what} {filesizeformat(size)}; at most {filesizeformat(limit)} can be "
+            "imported. Split it into smaller files."
+        )
+
+
+def check_shape(rows, columns):
+    """`rows` under the header and `columns`, as a file declares or holds them."""
+    if columns > settings.IMPORT_MAX_COLUMNS:
+        raise ImportRefused(
+            f"The sheet has {columns:,} columns; at most {settings.IMPORT_MAX_COLUMNS} "
+            "can be imported. Delete the columns that are not part of the data."
+        )
+    if rows > settings.IMPORT_MAX_ROWS:
+        raise ImportRefused(
+            f"The file has {rows:,} rows; at most {settings.IMPORT_MAX_ROWS:,} can be imported "
+            "at once. Split it into smaller files."
+        )
+
+
+class CheckedImportForm(ImportForm):
+    """The admin's import form, refusing an oversized upload before anything reads it."""
+
+    def clean_import_file(self):
+        import_file = self.cleaned_data["import_file"]
+        try:
+            check_file_size(import_file.size)
+        except ImportRefused as error:
+            raise ValidationError(str(error)) from None
+        return import_file
+
+
+class CheckedCSV(CSV):
+    def create_dataset(self, in_stream, **kwargs):
+        check_file_size(len(in_stream))
+        dataset = super().create_dataset(in_stream, **kwargs)
+        check_shape(len(dataset), dataset.width)
+        return dataset
+
+
+class CheckedXLSX(XLSX):
+    """An XLSX file is a zip of XML: a few kilobytes may declare a sheet of a million rows by
+    16,384 columns (<dimension ref="A1:XFD1048576"/>), which reading fills in cell by cell. Its
+    unpacked size and its first sheet's declared dimension are checked before any row is."""
+
+    def create_dataset(self, in_stream):
+        import openpyxl
+
+        check_file_size(len(in_stream))
+        try:
+            with zipfile.ZipFile(io.BytesIO(in_stream)) as archive:
+                check_file_size(
+                    sum(member.file_size for member in archive.infolist()), unpacked=True
+                )
+        except zipfile.BadZipFile:
+            raise ImportRefused("This is not an XLSX file: choose the format it is in.") from None
+        book = openpyxl.load_workbook(io.BytesIO(in_stream), read_only=True, data_only=True)
+        sheet = book.active
+        # In read-only mode these are the sheet's declared dimension, read without its rows.
+        check_shape(max((sheet.max_row or 1) - 1, 0), sheet.max_column or 0)
+        book.close()
+        dataset = super().create_dataset(in_stream)
+        check_shape(len(dataset), dataset.width)
+        return dataset
+
+
+class RefusalResult(results.Error):
+    """A file-wide error as editors see it: the message, and the traceback only in the log."""
+
+    @property
+    def traceback(self):
+        return ""
+
+
+# --- Resources --------------------------------------------------------------------------------
+
+
+# Rows found by `find` during the current import: a file names the same few clinics and
+# treatments on every row, and each lookup is a query (claims.resources.CuratedResource).
+_found = threading.local()
+
+
 def find(model, key_field, value):
-    """The one `model` row whose `key_field` is `value`, else the one whose name is."""
+    """The one `model` row whose `key_field` is `value`, else the one whose name is; within
+    an import, each is looked up once."""
+    found = getattr(_found, "rows", None)
+    if found is None:
+        return _find(model, key_field, value)
+    key = (model, key_field, value)
+    if key not in found:
+        found[key] = _find(model, key_field, value)
+    return found[key]
+
+
+def _find(model, key_field, value):
     by_name = Q(name=value) if any(f.name == "name" for f in model._meta.fields) else Q()
     matches = list(model.objects.filter(Q(**{key_field: value}) | by_name)[:3])
     for match in matches:
@@ -96,10 +218,79 @@ class CuratedResource(resources.ModelResource):
     validated like the admin's form (full_clean: choices, constraints, clean()); and history
     records the import and who ran it."""
 
+    def import_data(self, *args, **kwargs):
+        # One version bump for the whole file rather than several per row, and each
+        # reference looked up once.
+        _found.rows = {}
+        try:
+            with one_version_bump():
+                return super().import_data(*args, **kwargs)
+        finally:
+            _found.rows = None
+
+    def get_error_result_class(self):
+        return RefusalResult
+
+    def handle_import_error(self, result, error, raise_errors=False):
+        if not isinstance(error, ImportRefused):
+            logger.error("Import failed", exc_info=error)
+        super().handle_import_error(result, error, raise_errors)
+
+    def before_import(self, dataset, **kwargs):
+        """Refuse the whole file when a row could not be matched to the database: a missing
+        key column, or two rows with the same key (the last would silently win)."""
+        super().before_import(dataset, **kwargs)
+        try:
+            self.check_keys(dataset)
+        except ImportRefused:
+            del dataset[:]  # no row is read: the one error is the file's
+            raise
+
+    def check_keys(self, dataset):
+        key_columns = [self.fields[name].column_name for name in self.get_import_id_fields()]
+        missing = [column for column in key_columns if column not in (dataset.headers or [])]
+        if missing:
+            raise ImportRefused(
+                "The file has no “{}” column, which says which row each line is. Its columns "
+                "are: {}.".format("”, “".join(missing), ", ".join(map(str, dataset.headers or [])))
+            )
+        rows_by_key = defaultdict(list)
+        for number, row in enumerate(dataset.dict, 1):
+            key = tuple(str(row[column] or "").strip() for column in key_columns)
+            if any(key):
+                rows_by_key[key].append(number)
+        duplicates = [(key, numbers) for key, numbers in rows_by_key.items() if len(numbers) > 1]
+        if duplicates:
+            key, numbers = duplicates[0]
+            raise ImportRefused(
+                "Rows {} have the same {} “{}”: each may appear once in a file.".format(
+                    " and ".join(map(str, numbers)), " and ".join(key_columns), " / ".join(key)
+                )
+            )
+
+    def text_columns(self):
+        """Columns of text fields, where an empty cell means "" as in the admin's forms: an
+        empty XLSX cell reads as None, which import-export keeps as NULL in a TextField."""
+        model_fields = {field.name: field for field in self._meta.model._meta.get_fields()}
+        return {
+            field.column_name
+            for field in self.get_import_fields()
+            if isinstance(model_fields.get(field.attribute), models.CharField | models.TextField)
+            and not model_fields[field.attribute].null
+        }
+
     def before_import_row(self, row, **kwargs):
+        text_columns = self.text_columns()
         for column, value in row.items():
-            if isinstance(value, str) and value[:1] == "'" and value[1:2] in FORMULA_TRIGGERS:
-                row[column] = value[1:]
+            if isinstance(value, str):
+                row[column] = restore(value)
+            elif value is None and column in text_columns:
+                row[column] = ""
+
+    def export_field(self, field, instance, **kwargs):
+        # What editors typed goes out as text, never as a formula (claims.cells).
+        value = super().export_field(field, instance, **kwargs)
+        return defuse(value) if isinstance(value, str) else value
 
     def import_instance(self, instance, row, **kwargs):
         # import-export reads many-to-many columns only once the row is saved, so a wrong

@@ -1,6 +1,9 @@
 """Keep each claim's search document in step with the names it includes, and make cached pages
 stale whenever curated data changes."""
 
+import threading
+from contextlib import contextmanager
+
 from django.apps import apps
 from django.db import connections, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -12,6 +15,7 @@ from claims.history import record_fixture_indications, record_fixture_row
 from claims.models import (
     Claim,
     Clinic,
+    DataVersion,
     ExosomeSource,
     Indication,
     Revision,
@@ -70,15 +74,37 @@ def claim_loaded_from_fixture(sender, instance, raw, **kwargs):
 # --- Page cache invalidation ----------------------------------------------------------------
 
 
+_bumps = threading.local()
+
+
+@contextmanager
+def one_version_bump(using="default"):
+    """Changes made inside bump the data version once, at the end, instead of once each
+    (an import saves thousands of rows, each several times)."""
+    outermost = not getattr(_bumps, "deferred", False)
+    _bumps.deferred, _bumps.changed = True, getattr(_bumps, "changed", False) and not outermost
+    try:
+        yield
+    finally:
+        if outermost:
+            changed = _bumps.changed
+            _bumps.deferred = _bumps.changed = False
+            if changed:
+                curated_data_changed(None, using=using)
+
+
 def curated_data_changed(sender, using="default", action="post_", **kwargs):
     """Any save, delete or tag change of curated data makes every cached page stale."""
     if not action.startswith("post_"):
         return
-    bump_data_version()
+    if getattr(_bumps, "deferred", False):
+        _bumps.changed = True
+        return
+    bump_data_version(using)
     # A request rendering between this bump and the commit would store the old rows under the
     # new version: bump again once the change is visible to other connections.
     if connections[using].in_atomic_block:
-        transaction.on_commit(bump_data_version, using=using)
+        transaction.on_commit(lambda: bump_data_version(using), using=using)
 
 
 def curated_models():
@@ -88,7 +114,7 @@ def curated_models():
     return [
         model
         for model in apps.get_app_config("claims").get_models()
-        if not issubclass(model, HistoricalChanges | Revision)
+        if not issubclass(model, HistoricalChanges | Revision) and model is not DataVersion
     ]
 
 

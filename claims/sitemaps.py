@@ -1,11 +1,11 @@
-"""sitemap.xml: every public claim page, the pages of clinics, treatments and sources with
-published claims, and the fixed pages."""
+"""sitemap.xml: every public claim page, the public pages of clinics, treatments and sources
+(those a public claim names), and the fixed pages."""
 
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from claims.models import Claim, Clinic, ExosomeSource, Treatment
+from claims.views import public_references
 
 
 class ClaimSitemap(Sitemap):
@@ -17,15 +17,13 @@ class ClaimSitemap(Sitemap):
 
 
 class EntitySitemap(Sitemap):
-    """The pages of `model` that list at least one published claim."""
+    """The public pages of `model` (claims.views.public_references)."""
 
-    def __init__(self, model, claim_path):
+    def __init__(self, model):
         self.model = model
-        self.claim_path = claim_path
 
     def items(self):
-        published = Claim.objects.published().filter(**{self.claim_path: OuterRef("pk")})
-        return self.model.objects.filter(Exists(published)).only("slug").order_by("pk")
+        return public_references(self.model).only("slug").order_by("pk")
 
 
 class StaticSitemap(Sitemap):
@@ -48,7 +46,7 @@ class StaticSitemap(Sitemap):
 SITEMAPS = {
     "pages": StaticSitemap(),
     "claims": ClaimSitemap(),
-    "clinics": EntitySitemap(Clinic, "clinic"),
-    "treatments": EntitySitemap(Treatment, "treatment"),
-    "sources": EntitySitemap(ExosomeSource, "treatment__source"),
+    "clinics": EntitySitemap(Clinic),
+    "treatments": EntitySitemap(Treatment),
+    "sources": EntitySitemap(ExosomeSource),
 }

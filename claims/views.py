@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Subquery
@@ -42,11 +44,35 @@ def get_public_claim(request, slug):
     return claim
 
 
+# ASCII digits only: str.isdigit() also accepts "²" and "①", which int() then refuses.
+PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+# What claims a clinic's, a treatment's or a source's own page is reached through.
+CLAIM_PATHS = {Clinic: "clinic", Treatment: "treatment", ExosomeSource: "treatment__source"}
+
+
+def public_references(model):
+    """The clinics, treatments or sources whose page is public: those a public (published or
+    retracted) claim names, whose pages link to them. One with only drafts is under
+    investigation, and its name and editor's note are not for readers yet. The sitemap and
+    the regulatory page list the same rows."""
+    claims = Claim.objects.public().filter(**{CLAIM_PATHS[model]: OuterRef("pk")})
+    return model.objects.filter(Exists(claims))
+
+
+def get_public_reference(request, queryset, slug):
+    """An entity's page: public ones for everyone, any for editors (as drafts are)."""
+    if not (request.user.is_authenticated and request.user.has_perm("claims.view_claim")):
+        queryset = queryset.filter(pk__in=public_references(queryset.model).values("pk"))
+    return get_object_or_404(queryset, slug=slug)
+
+
 def requested_page(raw_page):
     """The page number asked for, or (1, notice) when it is not a positive whole number."""
     if raw_page is None or raw_page == "":
         return 1, None
-    if raw_page.isdigit() and int(raw_page) >= 1 and len(raw_page) < 10:
+    if PAGE_NUMBER.fullmatch(raw_page) and int(raw_page) >= 1:
         return int(raw_page), None
     return 1, "Ignored the page number: it is not a positive whole number."
 
@@ -134,11 +160,12 @@ def claim_list(request):
 @public_page
 def claim_detail(request, slug):
     claim = get_public_claim(request, slug)
-    jurisdictions = list(Jurisdiction.objects.all())
+    list_filter = ClaimFilter(jurisdictions=Jurisdiction.objects.all())
+    jurisdictions = list_filter.jurisdictions
     flag_records = claim.flag_records()
     flags = claim.flags(jurisdictions, flag_records)
     citations = list(claim.citations.all())
-    list_url = ClaimFilter(jurisdictions=jurisdictions).url
+    list_url = list_filter.url
     treatment, source = claim.treatment, claim.treatment.source
     page_url = request.build_absolute_uri(claim.get_absolute_url())
     return render(
@@ -189,8 +216,10 @@ def claim_detail(request, slug):
 def entity_page(request, entity, param, facts, statuses=()):
     """An entity, its facts, and its newest published claims with a link to all of them
     in the filtered list (the same ClaimFilter, so the count matches the list's)."""
-    jurisdictions = list(Jurisdiction.objects.all())
-    claim_filter = ClaimFilter(QueryDict(f"{param}={entity.slug}"), jurisdictions=jurisdictions)
+    claim_filter = ClaimFilter(
+        QueryDict(f"{param}={entity.slug}"), jurisdictions=Jurisdiction.objects.all()
+    )
+    jurisdictions = claim_filter.jurisdictions
     claims = claim_filter.ordered_qs.for_display()
     total = claims.count()
     return render(
@@ -211,7 +240,7 @@ def entity_page(request, entity, param, facts, statuses=()):
 
 @public_page
 def clinic_detail(request, slug):
-    clinic = get_object_or_404(Clinic, slug=slug)
+    clinic = get_public_reference(request, Clinic.objects.all(), slug)
     facts = [
         ("Kind", clinic.get_kind_display(), None),
         ("City", clinic.city or "Not known", None),
@@ -224,7 +253,7 @@ def clinic_detail(request, slug):
 
 @public_page
 def treatment_detail(request, slug):
-    treatment = get_object_or_404(Treatment.objects.select_related("source"), slug=slug)
+    treatment = get_public_reference(request, Treatment.objects.select_related("source"), slug)
     facts = [
         ("Route", treatment.get_route_display(), None),
         ("Exosome source", treatment.source.name, treatment.source.get_absolute_url()),
@@ -240,7 +269,7 @@ def treatment_detail(request, slug):
 
 @public_page
 def source_detail(request, slug):
-    source = get_object_or_404(ExosomeSource, slug=slug)
+    source = get_public_reference(request, ExosomeSource.objects.all(), slug)
     facts = [
         ("Category", source.get_category_display(), None),
         ("Origin", source.get_origin_display(), None),
@@ -259,9 +288,12 @@ def evidence_scale(request):
 @public_page
 def regulatory(request):
     """What each status means, and for each jurisdiction which statuses we have recorded:
-    for each, the treatments, why, on which source, checked when."""
-    records = RegulatoryStatus.objects.select_related("treatment").order_by(
-        "jurisdiction", "status", "treatment__name"
+    for each, the treatments, why, on which source, checked when. Only treatments a public
+    claim uses are listed."""
+    records = (
+        RegulatoryStatus.objects.filter(treatment__in=public_references(Treatment).values("pk"))
+        .select_related("treatment")
+        .order_by("jurisdiction", "status", "treatment__name")
     )
     by_jurisdiction = {}
     for record in records:

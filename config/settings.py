@@ -43,6 +43,16 @@ def env_int(name, default):
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
 
 
+def env_float(name, default):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+
+
 def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -78,7 +88,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "claims.middleware.MethodMiddleware",
     "csp.middleware.CSPMiddleware",
+    "claims.middleware.AdminPolicyMiddleware",
     "claims.middleware.PermissionsPolicyMiddleware",
     "claims.middleware.QueryStringLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -138,9 +150,26 @@ DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 POSTGRES_OPTIONS = os.environ.get(
     "POSTGRES_OPTIONS", "-c jit=off -c random_page_cost=1.1 -c max_parallel_workers_per_gather=0"
 )
+# A database that is slow or hung must give a quick 503, like one that refuses connections,
+# not hold a worker until gunicorn kills it. Connecting (TCP and the server's first answer)
+# gives up after DATABASE_CONNECT_TIMEOUT seconds (libpq's least is 2), and the server cancels
+# any statement running longer than DATABASE_STATEMENT_TIMEOUT milliseconds (0: no limit;
+# with PgBouncer, which refuses startup options, set it on the role instead). Long
+# maintenance commands (generate_claims at 100k) may need DATABASE_STATEMENT_TIMEOUT=0.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 2)
+# /healthz reports the database down when it has not answered within this many seconds.
+HEALTH_CHECK_SECONDS = env_float("HEALTH_CHECK_SECONDS", 1.5)
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 10_000)
+_startup_options = POSTGRES_OPTIONS
+if DATABASE_STATEMENT_TIMEOUT:
+    _startup_options = f"{_startup_options} -c statement_timeout={DATABASE_STATEMENT_TIMEOUT}"
 for _database in DATABASES.values():
-    if _database["ENGINE"] == "django.db.backends.postgresql" and POSTGRES_OPTIONS:
-        _database.setdefault("OPTIONS", {})["options"] = POSTGRES_OPTIONS
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        _options = _database.setdefault("OPTIONS", {})
+        if DATABASE_CONNECT_TIMEOUT:
+            _options["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
+        if _startup_options.strip():
+            _options["options"] = _startup_options.strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
@@ -225,6 +254,13 @@ PERMISSIONS_POLICY = [
 # Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) and DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000).
 MAX_QUERY_STRING_LENGTH = 4096
 
+# Imports in the admin (claims/resources.py): a file larger than this, or with more rows or
+# columns, is refused with a message before it is parsed. The row limit keeps an import
+# (preview, then confirm) inside the server's request timeout; docs/faults.md has the figures.
+IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 2_000_000)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 500)
+IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 50)
+
 # The admin: at ADMIN_URL, staff only, sessions that expire, and django-axes locking a
 # username out from an address after repeated failed logins.
 ADMIN_URL = env_str("ADMIN_URL", "admin/").strip("/") + "/"
@@ -253,6 +289,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+
+def _static_file_headers(headers, path, url):
+    # Imported when WhiteNoise first serves a file, not while settings load.
+    from claims.middleware import static_file_headers
+
+    static_file_headers(headers, path, url)
+
+
+# Static files get the CSP and X-Frame-Options too (claims.middleware.static_file_headers).
+WHITENOISE_ADD_HEADERS_FUNCTION = _static_file_headers
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.utils import timezone
 
-from claims.cache import local_pages
+from claims.cache import database_failure, local_pages
 from claims.models import (
     Citation,
     Claim,
@@ -51,6 +51,7 @@ def empty_cache():
     page it cached would otherwise answer the next test (claims/cache.py)."""
     cache.clear()
     local_pages.clear()
+    database_failure.forget()
 
 
 def make_clinic(**fields):

@@ -342,10 +342,10 @@ class TestOpenApi:
 
     def test_the_json_export_matches_its_schema(self, client, catalogue):
         response = client.get("/claims.json")
-        records = json.loads(b"".join(response.streaming_content))
+        document = json.loads(b"".join(response.streaming_content))
 
-        assert len(records) == 5
-        for record in records:
+        assert len(document["claims"]) == document["count"] == 5
+        for record in document["claims"]:
             assert_matches_schema(client, record, "Claim")
 
     def test_the_errors_match_their_schema(self, client, catalogue):

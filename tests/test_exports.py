@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from claims import api
-from claims.models import Conference, Route, Status
+from claims.models import Claim, Conference, Route, Status
 from tests import test_filters
 from tests.conftest import (
     make_claim,
@@ -82,7 +82,9 @@ def csv_rows(client, query=""):
 
 
 def json_records(client, query=""):
-    return json.loads(streamed(client.get(url("claims:export-json", query))))
+    document = json.loads(streamed(client.get(url("claims:export-json", query))))
+    assert document["count"] == len(document["claims"])
+    return document["claims"]
 
 
 @pytest.mark.parametrize("query", QUERIES)
@@ -374,3 +376,41 @@ def test_it_exports_every_caveat_a_reader_of_the_page_gets(client, fda, eu):
         assert data["flags"]["eu"]["checked_on"] == "2026-11-01"
         assert data["flags"]["eu"]["source_url"] == "https://example.org/regulator"
     assert record["flags"] == api["flags"]
+
+
+# --- Telling a complete download from one cut short -------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["claims:export-csv", "claims:export-json"])
+def test_it_sends_the_number_of_claims_before_the_first_one(client, catalogue, name):
+    response = client.get(url(name, "route=intradermal-injection"))
+
+    expected = client.get(url("claims:api-claims", "route=intradermal-injection")).json()["count"]
+    assert response["X-Total-Count"] == str(expected)
+    assert "X-Total-Count" in response["Access-Control-Expose-Headers"]
+
+
+def test_it_ends_the_json_with_the_number_of_claims_it_holds(client, catalogue):
+    text = streamed(client.get(url("claims:export-json")))
+
+    document = json.loads(text)
+    assert text.rstrip().endswith(f'"count": {len(document["claims"])}}}')
+    assert document["count"] == Claim.objects.published().count()
+
+
+def test_it_leaves_a_cut_json_download_without_its_count(client, catalogue, monkeypatch):
+    from claims import exports
+
+    def dying(records):
+        yield next(iter(records))
+        raise ConnectionError("the database went away")
+
+    real = exports.json_lines
+    monkeypatch.setattr(exports, "json_lines", lambda records, j: real(dying(records), j))
+    response = client.get(url("claims:export-json"))
+    received = []
+    with pytest.raises(ConnectionError):
+        for piece in response.streaming_content:
+            received.append(piece)
+
+    assert b'"count"' not in b"".join(received)

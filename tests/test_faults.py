@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from django.urls import path, reverse
 from claims.cache import DegradingRedisCache
 from claims.middleware import RETRY_AFTER_SECONDS
 from config import urls as config_urls
+from tests.conftest import make_claim
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Nothing listens on port 1: every connection is refused at once.
@@ -62,15 +64,14 @@ PATHS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def without_a_database():
-    """The site's answers with DATABASE_URL pointing at a PostgreSQL that refuses connections,
-    from a fresh interpreter: settings read DATABASE_URL once, at import."""
+def answers_with_database(database_url, paths=PATHS, **env):
+    """The site's answers with DATABASE_URL pointing at `database_url`, from a fresh
+    interpreter: settings read DATABASE_URL once, at import."""
     result = subprocess.run(
         [
             sys.executable,
             "-c",
-            REQUESTS_WITHOUT_A_DATABASE.replace("PATHS", repr(json.dumps(PATHS))),
+            REQUESTS_WITHOUT_A_DATABASE.replace("PATHS", repr(json.dumps(paths))),
         ],
         cwd=BASE_DIR,
         env={
@@ -80,8 +81,9 @@ def without_a_database():
             "SECRET_KEY": "test-only-not-secret",
             "ALLOWED_HOSTS": "testserver",
             "SECURE_SSL_REDIRECT": "0",
-            "DATABASE_URL": UNREACHABLE_DATABASE,
+            "DATABASE_URL": database_url,
             "LOG_LEVEL": "CRITICAL",
+            **env,
         },
         capture_output=True,
         text=True,
@@ -89,6 +91,120 @@ def without_a_database():
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def without_a_database():
+    """The site's answers while the database refuses connections."""
+    return answers_with_database(UNREACHABLE_DATABASE)
+
+
+class HungServer:
+    """A TCP server that accepts connections and never answers, as a hung database (or a
+    proxy in front of one) does."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.held = []
+        self.thread = threading.Thread(target=self.hold, daemon=True)
+        self.thread.start()
+
+    def hold(self):
+        while True:
+            try:
+                connection, _address = self.listener.accept()
+            except OSError:
+                return
+            self.held.append(connection)
+
+    def close(self):
+        self.listener.close()
+        for connection in self.held:
+            connection.close()
+
+
+@pytest.fixture(scope="module")
+def with_a_hung_database():
+    """The site's answers while the database accepts connections and never answers. Without
+    a connect timeout each request would wait for ever (and this fixture's subprocess be
+    killed after 120 s); with DATABASE_CONNECT_TIMEOUT=2 each gives up within seconds."""
+    server = HungServer()
+    try:
+        yield answers_with_database(
+            f"postgres://postgres@127.0.0.1:{server.port}/claimwatch",
+            ["/", "/claims/", "/api/claims/", "/healthz"],
+            HEALTH_CHECK_SECONDS="1",
+        )
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/claims/"])
+def test_it_answers_503_quickly_when_the_database_hangs(with_a_hung_database, path):
+    answer = with_a_hung_database[path]
+    assert answer["status"] == 503
+    assert answer["retry_after"] == str(RETRY_AFTER_SECONDS)
+
+
+def test_it_answers_the_api_with_a_json_503_when_the_database_hangs(with_a_hung_database):
+    answer = with_a_hung_database["/api/claims/"]
+    assert answer["status"] == 503
+    assert answer["content_type"] == "application/json"
+
+
+def test_it_reports_a_hung_database_on_healthz(with_a_hung_database):
+    answer = with_a_hung_database["/healthz"]
+    assert answer["status"] == 503
+    assert json.loads(answer["body"]) == {"database": "error", "cache": "not configured"}
+
+
+def test_it_reports_a_database_that_does_not_answer_in_time(client, db, settings, monkeypatch):
+    from claims import health
+
+    settings.HEALTH_CHECK_SECONDS = 0.05
+    answered, done = threading.Event(), threading.Event()
+
+    def hang(answer):
+        answered.wait(5)
+        health._check_running.release()
+        done.set()
+
+    monkeypatch.setattr(health, "_ask_database", hang)
+
+    response = client.get(reverse("healthz"))
+    again = client.get(reverse("healthz"))  # while the first check still hangs
+    answered.set()
+    done.wait(5)
+
+    assert response.status_code == again.status_code == 503
+    assert response.json()["database"] == "error"
+
+
+def test_it_sends_the_timeouts_to_postgresql():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "import json; print(json.dumps(settings.DATABASES['default']['OPTIONS']))",
+        ],
+        cwd=BASE_DIR,
+        env={
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DEBUG": "1",
+            "DATABASE_URL": UNREACHABLE_DATABASE,
+            "DATABASE_CONNECT_TIMEOUT": "3",
+            "DATABASE_STATEMENT_TIMEOUT": "4000",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    options = json.loads(result.stdout)
+    assert options["connect_timeout"] == 3
+    assert options["options"].endswith("-c statement_timeout=4000")
 
 
 @pytest.mark.parametrize(
@@ -257,3 +373,115 @@ def test_it_caches_in_redis_when_it_is_up(settings):
     cache.set("claimwatch:test-key", {"a": 1}, 10)
     assert cache.get("claimwatch:test-key") == {"a": 1}
     cache.delete("claimwatch:test-key")
+
+
+# --- Redis cut off, then back ----------------------------------------------------------------
+
+
+@pytest.fixture
+def partitioned_redis(settings, monkeypatch):
+    """A real Redis whose network path can be cut: while cut, every call fails as a timeout
+    would, and Redis itself keeps its data, as it does when only the network is lost."""
+    from redis.exceptions import TimeoutError as RedisTimeout
+
+    from claims import cache as page_cache
+
+    settings.CACHES = redis_cache(local_redis())
+    redis = caches["default"]
+    redis.clear()
+    client_class = redis._cache
+    path = {"cut": False}
+    real_get_client = client_class.get_client
+
+    def get_client(*args, **kwargs):
+        if path["cut"]:
+            raise RedisTimeout("Timeout reading from socket")
+        return real_get_client(*args, **kwargs)
+
+    monkeypatch.setattr(client_class, "get_client", get_client)
+    # Each process trusts its version for a second: the test moves past that at once.
+    monkeypatch.setattr(page_cache, "VERSION_CHECK_SECONDS", 0)
+
+    def cut():
+        path["cut"] = True
+
+    def restore():
+        path["cut"] = False
+        client_class.down_until = 0.0  # as after RETRY_AFTER_SECONDS
+
+    yield cut, restore
+    restore()
+    redis.clear()
+
+
+def test_it_never_brings_back_a_retracted_claim_when_redis_returns(
+    client, claim, settings, partitioned_redis
+):
+    from claims.cache import local_pages
+    from claims.models import Claim
+
+    settings.PAGE_CACHE_SECONDS = 300
+    cut, restore = partitioned_redis
+    other = make_claim()
+    api = reverse("claims:api-claims")
+    pages = [reverse("claims:list"), api]
+    for url in pages:
+        client.get(url)  # cached in Redis, both claims listed
+    assert client.get(api).json()["count"] == 2
+
+    cut()
+    other.state = Claim.State.RETRACTED
+    other.save()
+    assert client.get(api).json()["count"] == 1  # the outage: served from the database
+    restore()
+    local_pages.clear()  # another app server, or this one a second later
+
+    assert client.get(api).json()["count"] == 1
+    assert other.title not in client.get(reverse("claims:list")).text
+    assert claim.title in client.get(reverse("claims:list")).text
+
+
+def test_it_serves_cached_pages_with_the_cache_copy_of_the_version_while_the_database_is_down(
+    client, claim, settings, monkeypatch
+):
+    from django.db import OperationalError
+
+    from claims import cache as page_cache
+    from claims.models import DataVersion
+
+    settings.PAGE_CACHE_SECONDS = 300
+    url = reverse("claims:list")
+    first = client.get(url)
+    page_cache.local_pages.clear()
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(type(DataVersion.objects.none()), "first", unreachable)
+
+    assert client.get(url).content == first.content
+
+
+def test_it_answers_an_uncached_page_at_once_after_the_version_could_not_be_read(
+    client, claim, settings, monkeypatch
+):
+    from django.db import OperationalError
+
+    from claims.cache import local_pages
+    from claims.models import DataVersion
+
+    settings.PAGE_CACHE_SECONDS = 300
+    calls = []
+
+    def unreachable(*args, **kwargs):
+        calls.append(1)
+        raise OperationalError("connection timed out")
+
+    monkeypatch.setattr(type(DataVersion.objects.none()), "first", unreachable)
+    local_pages.clear()
+    monkeypatch.setattr("claims.views.claim_list", lambda *a, **k: pytest.fail("the view ran"))
+
+    response = Client(raise_request_exception=False).get(reverse("claims:list") + "?q=x")
+
+    assert response.status_code == 503
+    assert calls == [1]

@@ -4,12 +4,14 @@ counts under the other filters, unknown values dropped with a notice."""
 from datetime import date
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from claims.filters import ClaimFilter
+from claims.filters import ClaimFilter, reserved_parameters
 from claims.models import (
     Claim,
     ClaimStatusOverride,
+    Jurisdiction,
     Origin,
     Route,
     SourceCategory,
@@ -318,3 +320,49 @@ def test_it_lists_the_most_frequent_options_and_always_the_selected_ones(fda, eu
     assert len(values) == filters.MAX_OPTIONS_PER_FACET
     assert values[:2] == [chosen, "busiest"]
     assert clinic_facet.hidden_count == len(quiet) + 1 - filters.MAX_OPTIONS_PER_FACET
+
+
+# --- Jurisdiction codes and the list's own parameters ---------------------------------------
+
+
+@pytest.mark.parametrize("code", ["page", "q", "sort", "country", "clinic", "conference", "as_of"])
+def test_it_refuses_a_jurisdiction_code_that_is_a_parameter_of_the_list(db, code):
+    jurisdiction = Jurisdiction(code=code, name="Somewhere", regulator="R", short_label="R")
+    with pytest.raises(ValidationError) as error:
+        jurisdiction.full_clean()
+    assert "already a parameter" in str(error.value.message_dict["code"])
+
+
+def test_it_reserves_every_facet_and_list_parameter():
+    reserved = reserved_parameters()
+    assert {"q", "sort", "page", "format", "as_of"} <= reserved
+    assert {spec[0] for spec in ClaimFilter(jurisdictions=[]).facet_specs()} <= reserved
+
+
+def test_it_accepts_an_ordinary_jurisdiction_code(db):
+    Jurisdiction(
+        code="mhra", name="United Kingdom", regulator="MHRA", short_label="MHRA"
+    ).full_clean()
+
+
+@pytest.mark.parametrize("code", ["page", "q", "sort", "country", "evidence"])
+def test_it_keeps_every_list_working_with_a_bad_code_already_saved(client, claim, code):
+    # Saved past clean(), as rows from before the rule were.
+    Jurisdiction.objects.create(code=code, name="Somewhere", regulator="R", short_label="R")
+    urls = [
+        reverse("claims:home"),
+        reverse("claims:list"),
+        f"{reverse('claims:list')}?q=wonderful",
+        f"{reverse('claims:list')}?sort=clinic&page=1",
+        f"{reverse('claims:list')}?country=GB",
+        reverse("claims:api-claims"),
+        f"{reverse('claims:api-claims')}?q=wonderful&page=1",
+        reverse("claims:export-csv"),
+        reverse("claims:feed"),
+        claim.get_absolute_url(),
+        claim.clinic.get_absolute_url(),
+    ]
+    for url in urls:
+        response = client.get(url, follow=True)
+        assert response.status_code == 200, url
+    assert claim.title.encode() in client.get(f"{reverse('claims:list')}?country=GB").content

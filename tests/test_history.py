@@ -466,3 +466,24 @@ def test_it_records_no_load_while_history_is_off(settings, serum):
         loaded.save()
 
     assert not serum.history.exists()
+
+
+def test_it_explains_that_a_deleted_claim_cannot_be_reverted_from_its_history(
+    client, superuser, jurisdictions
+):
+    from tests.conftest import make_claim
+
+    claim = make_claim(published=False)
+    version = claim.history.latest()
+    pk = claim.pk
+    claim.delete()
+    client.force_login(superuser)
+    url = reverse("admin:claims_claim_simple_history", args=[pk, version.pk])
+
+    page = client.get(url, follow=True)
+    response = client.post(url, {"title": "Back again"}, follow=True)
+
+    for answer in (page, response):
+        assert answer.status_code == 200
+        assert "was deleted" in " ".join(str(m) for m in answer.context["messages"])
+    assert not Claim.objects.filter(pk=pk).exists()

@@ -309,7 +309,7 @@ def test_it_exports_editors_text_as_data(client, hostile_claim):
     # A spreadsheet would run a cell starting with "=" as a formula.
     assert rows[0]["statement"] == "'" + hostile_claim.statement
 
-    exported = json.loads(body_of(client.get(reverse("claims:export-json"))))
+    exported = json.loads(body_of(client.get(reverse("claims:export-json"))))["claims"]
     assert exported[0]["title"] == HOSTILE_TEXT
     assert exported[0]["statement"] == hostile_claim.statement
 
@@ -364,7 +364,7 @@ def test_it_serves_whatever_editors_type_in_every_format(client, jurisdictions, 
             ElementTree.fromstring(get(path))  # well-formed XML
         api = json.loads(get(reverse("claims:api-claim", args=[claim.slug])))
         assert (api["title"], api["statement"]) == (title, statement)
-        assert json.loads(get(reverse("claims:export-json")))[0]["title"] == title
+        assert json.loads(get(reverse("claims:export-json")))["claims"][0]["title"] == title
         row = next(csv.DictReader(io.StringIO(get(reverse("claims:export-csv")).decode())))
         assert row["title"] in (title, f"'{title}")
 
@@ -458,3 +458,12 @@ def test_it_never_publishes_a_claim_through_a_bad_form(client, superuser, claim)
     response = client.post(reverse("admin:claims_claim_add"), {"title": HOSTILE_TEXT})
     assert response.status_code == 200
     assert Claim.objects.count() == before
+
+
+@pytest.mark.parametrize("page", ["²", "¹", "⁵", "①", "٣", "1\n"])
+def test_it_reads_only_ascii_digits_as_a_page_number(client, claim, page):
+    response = client.get(reverse("claims:list"), {"page": page})
+    assert response.status_code == 200
+    assert b"Ignored the page number" in response.content
+    response = client.get(reverse("claims:api-claims"), {"page": page})
+    assert response.status_code == 400

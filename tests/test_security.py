@@ -391,3 +391,146 @@ def test_it_runs_the_site_and_the_admin_without_a_single_csp_violation(new_conte
 
     violations = [text for text in console if "Content Security Policy" in text]
     assert violations == []
+
+
+def test_it_runs_the_admins_export_and_history_pages_under_their_policy(new_context, claim):
+    User.objects.create_superuser("admin", password=ADMIN_PASSWORD)
+    page = new_context().new_page()
+    console = []
+    page.on("console", lambda message: console.append(message.text))
+    page.goto(reverse("admin:login"))
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"**{reverse('admin:index')}")
+
+    page.goto(reverse("admin:claims_claim_export"))
+    page.locator("input.select-toggle").first.click()  # its inline onchange handler
+    page.goto(reverse("admin:claims_claim_history", args=[claim.pk]))
+    version = claim.history.earliest()
+    page.goto(reverse("admin:claims_claim_simple_history", args=[claim.pk, version.pk]))
+
+    violations = [text for text in console if "Content Security Policy" in text]
+    assert violations == []
+
+
+def test_it_loosens_the_policy_for_inline_attributes_in_the_admin_only(client, superuser):
+    client.force_login(superuser)
+    admin = csp_directives(client.get(reverse("admin:claims_claim_export")))
+    public = csp_directives(client.get(reverse("claims:evidence")))
+
+    assert admin["style-src-attr"] == admin["script-src-attr"] == ["'unsafe-inline'"]
+    assert admin["script-src"] == ["'self'"]
+    assert "style-src-attr" not in public and "script-src-attr" not in public
+
+
+# --- Methods, static files, the server itself -------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["trace", "post", "put", "delete"])
+def test_it_answers_405_to_methods_a_page_does_not_serve(client, claim, method):
+    for path in [reverse("claims:home"), reverse("claims:list"), claim.get_absolute_url()]:
+        response = client.generic(method.upper(), path)
+        assert response.status_code == 405, (method, path)
+        assert claim.title.encode() not in response.content
+
+
+def test_it_answers_options_with_the_methods_and_no_page(client, claim):
+    response = client.options(reverse("claims:list"))
+
+    assert response.status_code == 200
+    assert response["Allow"] == "GET, HEAD, OPTIONS"
+    assert response.content == b""
+
+
+def test_it_refuses_trace_everywhere(client, db):
+    for path in [reverse("healthz"), reverse("claims:feed"), "/sitemap.xml", "/static/x.css"]:
+        assert client.generic("TRACE", path).status_code == 405, path
+
+
+def test_it_sends_the_csp_and_frame_options_with_static_files(client, db):
+    response = client.get(django_settings.STATIC_URL + "claims/site.css")
+
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.fixture(scope="module")
+def gunicorn_server(tmp_path_factory):
+    """The site under gunicorn with gunicorn.conf.py, as production runs it."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    env = {
+        "PATH": os.environ["PATH"],
+        "DEBUG": "0",
+        "SECRET_KEY": "test-only-not-secret",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": f"sqlite:///{log.parent / 'unused.sqlite3'}",
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+    }
+    with open(log, "w") as output:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py"]
+            + ["config.wsgi:application"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/no-such-page/", timeout=2)
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                time.sleep(0.1)
+        try:
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+def raw_get(url, target):
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
+        connection.sendall(
+            f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+        )
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split()[1])
+    headers = [line.split(b":", 1)[0].lower() for line in head.split(b"\r\n")[1:]]
+    return status, headers, body
+
+
+def test_it_names_no_server_under_gunicorn(gunicorn_server):
+    status, headers, _body = raw_get(gunicorn_server, "/no-such-page/")
+
+    assert status == 404
+    assert b"server" not in headers
+
+
+def test_it_answers_an_overlong_query_string_with_djangos_414_under_gunicorn(gunicorn_server):
+    limit = django_settings.MAX_QUERY_STRING_LENGTH
+    status, _headers, body = raw_get(gunicorn_server, "/claims/?q=" + "a" * limit)
+
+    assert status == 414
+    assert b"too long" in body

@@ -266,3 +266,50 @@ def test_it_shows_when_a_claim_was_made_apart_from_when_we_published_it(client, 
     assert "IMCAS World Congress 2024, 1–3 February 2024" in card
     assert "Published here" in card
     assert "1–3 February 2024" in page and "Published on Claimwatch" in page
+
+
+# --- Pages of clinics, treatments and sources nobody may read yet ----------------------------
+
+
+def entity_urls(claim):
+    return [
+        claim.clinic.get_absolute_url(),
+        claim.treatment.get_absolute_url(),
+        claim.treatment.source.get_absolute_url(),
+    ]
+
+
+@pytest.mark.parametrize("state", [Claim.State.DRAFT, Claim.State.IN_REVIEW])
+def test_it_hides_the_pages_of_things_only_unpublished_claims_name(client, jurisdictions, state):
+    claim = make_claim(published=False)
+    Claim.objects.filter(pk=claim.pk).update(state=state)
+    claim.clinic.note = "Under investigation: do not publish yet."
+    claim.clinic.save()
+
+    for url in entity_urls(claim):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert claim.clinic.name not in response.text
+    sitemap = "".join(
+        client.get(reverse("sitemap-section", args=[section])).text
+        for section in ("clinics", "treatments", "sources")
+    )
+    assert all(url not in sitemap for url in entity_urls(claim))
+    assert claim.treatment.name not in client.get(reverse("claims:regulatory")).text
+
+
+def test_it_shows_the_pages_of_things_a_retracted_claim_names(client, jurisdictions):
+    # The retracted claim's page is public and links to them.
+    claim = make_claim()
+    Claim.objects.filter(pk=claim.pk).update(state=Claim.State.RETRACTED)
+
+    for url in entity_urls(claim):
+        assert client.get(url).status_code == 200, url
+
+
+def test_it_shows_editors_the_pages_of_things_only_drafts_name(client, jurisdictions, editor):
+    claim = make_claim(published=False)
+    client.force_login(editor)
+
+    for url in entity_urls(claim):
+        assert client.get(url).status_code == 200, url

@@ -16,7 +16,15 @@ from django.core.management.base import BaseCommand
 
 # Rebuilt by `migrate` (content types, permissions), short-lived (sessions, django-axes' login
 # attempts) or a duplicate of what django-simple-history keeps (the admin's log).
-EXCLUDED = ["contenttypes", "auth.permission", "sessions", "admin.logentry", "axes"]
+# The data version is the page cache's key, not data: a restore bumps it anyway.
+EXCLUDED = [
+    "contenttypes",
+    "auth.permission",
+    "sessions",
+    "admin.logentry",
+    "axes",
+    "claims.dataversion",
+]
 
 
 def default_path():
