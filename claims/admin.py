@@ -9,6 +9,7 @@ changelist's actions or the change form's workflow buttons, each offered to, and
 only those whose permissions allow it. Claims, their citations, clinics, treatments and
 regulatory statuses import and export as CSV or XLSX (claims.resources)."""
 
+import dataclasses
 from datetime import date, datetime
 
 from django import forms
@@ -96,12 +97,12 @@ class ReadableDiffs(HistoricalRecordContextHelper):
     (updated_at) is left out: the row's own time says when."""
 
     def context_for_delta_changes(self, delta):
-        delta.changes = [
+        changes = [
             change
             for change in delta.changes
             if not getattr(self.model._meta.get_field(change.field), "auto_now", False)
         ]
-        return super().context_for_delta_changes(delta)
+        return super().context_for_delta_changes(dataclasses.replace(delta, changes=changes))
 
     def prepare_delta_change_value(self, change, value):
         field = self.model._meta.get_field(change.field)
