@@ -30,6 +30,7 @@ from django.views import defaults
 from django_countries.filters import CountryFilter
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
+from import_export.results import RowResult
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
@@ -545,6 +546,19 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
 
     def get_export_resource_classes(self, request):
         return [ClaimExportResource]
+
+    def add_success_message(self, result, request):
+        super().add_success_message(result, request)
+        if result.totals[RowResult.IMPORT_TYPE_NEW]:
+            self.message_user(
+                request,
+                format_html(
+                    'A claim is published only with a citation: next, <a href="{}">import '
+                    "their citations</a>, naming each claim by its slug.",
+                    reverse("admin:claims_citation_import"),
+                ),
+                level=messages.INFO,
+            )
 
     def get_queryset(self, request):
         # for_display() prefetches statuses and overrides, so the flag columns cost a fixed

@@ -302,7 +302,10 @@ def test_it_imports_claims_then_their_citations_from_the_templates(client, edito
     citation_row = {"claim": "one", "kind": "paper", "title": "A trial"}
     citation_row |= {"url": "https://example.org/trial", "accessed_on": "2026-11-01"}
 
-    import_file(client, as_csv(claim_header, [[claim_row.get(c, "") for c in claim_header]]))
+    imported = import_file(
+        client, as_csv(claim_header, [[claim_row.get(c, "") for c in claim_header]])
+    )
+    assert reverse("admin:claims_citation_import") in imported.text  # the next step
     rows = [[citation_row.get(c, "") for c in citation_header]]
     previewed = preview(client, as_csv(citation_header, rows), model="citation")
     assert row_errors(previewed) == {}
