@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint migrate seed collectstatic backup restore bench faults validators
+.PHONY: run test install install-dev lint migrate seed superuser collectstatic backup restore bench faults validators
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ migrate: install
 
 seed: migrate
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py loaddata fixtures/seed.json
+
+# The first editor: asks for a username, e-mail and password. DEBUG is on, as for `make run`,
+# unless set, so no SECRET_KEY is needed locally; in production run it with the site's settings.
+superuser: migrate
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py createsuperuser
 
 run: seed
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)

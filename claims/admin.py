@@ -9,26 +9,34 @@ changelist's actions or the change form's workflow buttons, each offered to, and
 only those whose permissions allow it. Claims, their citations, clinics, treatments and
 regulatory statuses import and export as CSV or XLSX (claims.resources)."""
 
+import dataclasses
+from datetime import date, datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.text import slugify
 from django.utils.translation import ngettext
+from django.views import defaults
 from django_countries.filters import CountryFilter
 from import_export.admin import ImportExportMixin
+from import_export.results import RowResult
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from claims import revisions
 from claims.history import workflow_log
+from claims.import_columns import describe_columns, template_csv
 from claims.models import (
     Citation,
     Claim,
@@ -61,18 +69,59 @@ from claims.resources import (
 
 NEEDS_A_CITATION = "A published claim needs at least one citation."
 
+admin.site.site_header = "Claimwatch"
+admin.site.site_title = "Claimwatch admin"
+admin.site.index_title = "Curate claims and what they rely on"
+# At 1280 px the navigation sidebar took a quarter of the width from every changelist and form,
+# pushing columns off screen, to repeat the index's list of models; the breadcrumbs lead there.
+admin.site.enable_nav_sidebar = False
+
+
+def permission_denied(request, exception):
+    """The 403 page (config.urls.handler403). Inside the admin it is an admin page that says
+    what each role may do and which role the user has; elsewhere it is Django's."""
+    if not request.path.startswith(reverse("admin:index")):
+        return defaults.permission_denied(request, exception)
+    context = {
+        **admin.site.each_context(request),
+        "title": "You may not do that",
+        "reason": str(exception or ""),
+        "groups": sorted(request.user.groups.values_list("name", flat=True))
+        if request.user.is_authenticated
+        else [],
+    }
+    return render(request, "admin/403.html", context, status=403)
+
+
 # Sources are pasted without a scheme often enough; https is what they almost always mean (and
 # Django 6.0's default).
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ReadableDiffs(HistoricalRecordContextHelper):
-    """History diffs show a choice's label (“Not approved”), not the value stored for it."""
+    """History diffs show a choice's label (“Not approved”), not the value stored for it;
+    times and days as the admin writes them elsewhere (“1 Dec 2026, 9:55 p.m.”), not as
+    stored; an empty value as a dash, not “None”. A field the database stamps on every save
+    (updated_at) is left out: the row's own time says when."""
+
+    def context_for_delta_changes(self, delta):
+        changes = [
+            change
+            for change in delta.changes
+            if not getattr(self.model._meta.get_field(change.field), "auto_now", False)
+        ]
+        return super().context_for_delta_changes(dataclasses.replace(delta, changes=changes))
 
     def prepare_delta_change_value(self, change, value):
         field = self.model._meta.get_field(change.field)
+        if value is None or value == "":
+            return "—"
         if field.choices and not isinstance(value, list):
             return dict(field.flatchoices).get(value, value)
+        if isinstance(value, datetime):
+            return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+        if isinstance(value, date):
+            return date_format(value)
         return super().prepare_delta_change_value(change, value)
 
 
@@ -140,6 +189,8 @@ class BulkAdmin(ImportExportMixin):
 
     formats = [CheckedCSV, CheckedXLSX]
     import_form_class = CheckedImportForm
+    # The import page with a template file to download and what each column means.
+    import_template_name = "admin/claims/import.html"
 
     def add_data_read_fail_error_to_form(self, form, e):
         # A refused file says why; anything else is import-export's own message.
@@ -147,6 +198,38 @@ class BulkAdmin(ImportExportMixin):
             form.add_error("import_file", str(e))
         else:
             super().add_data_read_fail_error_to_form(form, e)
+
+    def get_urls(self):
+        info = self.get_model_info()
+        return [
+            path(
+                "import/template.csv",
+                self.admin_site.admin_view(self.import_template_view),
+                name="{}_{}_import_template".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_resource(self):
+        (resource_class,) = self.resource_classes
+        return resource_class()
+
+    def import_template_view(self, request):
+        """A CSV file holding the header row an import reads."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        response = HttpResponse(template_csv(self.import_resource()), content_type="text/csv")
+        name = slugify(self.opts.verbose_name_plural)
+        response["Content-Disposition"] = f'attachment; filename="{name}-template.csv"'
+        return response
+
+    def get_import_context_data(self, **kwargs):
+        info = self.get_model_info()
+        return {
+            **super().get_import_context_data(**kwargs),
+            "import_columns": describe_columns(self.import_resource()),
+            "import_template_url": reverse("admin:{}_{}_import_template".format(*info)),
+        }
 
     def has_import_permission(self, request):
         # The model's permissions, not the admin's: citations import, though their own admin
@@ -271,7 +354,7 @@ def review_context(request, pending, revisions_of_object):
 class ConferenceAdmin(CuratedAdmin):
     list_display = ["name", "city", "country", "starts_on", "ends_on"]
     list_filter = [("country", CountryFilter)]
-    search_fields = ["name", "city"]
+    search_fields = ["name", "slug", "city"]
     prepopulated_fields = {"slug": ("name",)}
     date_hierarchy = "starts_on"
 
@@ -281,7 +364,7 @@ class PresentationAdmin(CuratedAdmin):
     list_display = ["title", "conference", "speaker", "given_on"]
     list_filter = ["conference"]
     list_select_related = ["conference"]
-    search_fields = ["title", "speaker", "affiliation", "conference__name"]
+    search_fields = ["title", "slug", "speaker", "affiliation", "conference__name"]
     autocomplete_fields = ["conference"]
     prepopulated_fields = {"slug": ("title",)}
 
@@ -294,7 +377,7 @@ class ClinicAdmin(BulkAdmin, CuratedAdmin):
     resource_classes = [ClinicResource]
     list_display = ["name", "kind", "city", "country"]
     list_filter = ["kind", ("country", CountryFilter)]
-    search_fields = ["name", "city"]
+    search_fields = ["name", "slug", "city"]
     prepopulated_fields = {"slug": ("name",)}
 
 
@@ -302,14 +385,14 @@ class ClinicAdmin(BulkAdmin, CuratedAdmin):
 class ExosomeSourceAdmin(CuratedAdmin):
     list_display = ["name", "category", "origin"]
     list_filter = ["origin", "category"]
-    search_fields = ["name", "description"]
+    search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(Indication)
 class IndicationAdmin(CuratedAdmin):
     list_display = ["name", "slug"]
-    search_fields = ["name"]
+    search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
 
 
@@ -348,7 +431,7 @@ class TreatmentAdmin(BulkAdmin, CuratedAdmin):
     resource_classes = [TreatmentResource]
     list_filter = ["route", "source__origin", "source", RecheckFilter]
     list_select_related = ["source"]
-    search_fields = ["name", "product", "combined_procedure", "source__name"]
+    search_fields = ["name", "slug", "product", "combined_procedure", "source__name"]
     autocomplete_fields = ["source"]
     prepopulated_fields = {"slug": ("name",)}
     inlines = [RegulatoryStatusInline]
@@ -432,7 +515,7 @@ class RegulatoryStatusAdmin(BulkAdmin, CuratedAdmin):
     list_display = ["treatment", "jurisdiction", "status", checked]
     list_filter = ["jurisdiction", "status", RecheckFilter]
     list_select_related = ["treatment", "jurisdiction"]
-    search_fields = ["treatment__name", "explanation"]
+    search_fields = ["treatment__name", "treatment__slug", "jurisdiction__code", "explanation"]
     autocomplete_fields = ["treatment", "jurisdiction"]
 
     def get_object(self, request, object_id, from_field=None):
@@ -568,12 +651,14 @@ class CitationInlineFormSet(PendingRowsFormSet):
             raise ValidationError(NEEDS_A_CITATION)
 
 
-class CitationInline(admin.TabularInline):
+class CitationInline(admin.StackedInline):
+    # Stacked, a few fields a line: as a table its seven inputs made the form 2,092 px wide at
+    # a 1280 px window, with titles and URLs cut to a few characters.
     model = Citation
     formfield_overrides = URL_FIELDS
     formset = CitationInlineFormSet
     extra = 1
-    fields = ["kind", "title", "publisher", "url", "accessed_on", "note", "position"]
+    fields = [("kind", "accessed_on", "position"), "title", "publisher", "url", "note"]
 
 
 class OverrideInlineFormSet(PendingRowsFormSet):
@@ -674,7 +759,7 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
         "presentation",
     ]
     show_facets = admin.ShowFacets.ALWAYS
-    search_fields = ["title", "statement", "clinic__name", "treatment__name"]
+    search_fields = ["title", "slug", "statement", "clinic__name", "treatment__name"]
     autocomplete_fields = [
         "clinic",
         "treatment",
@@ -722,8 +807,30 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
     inlines = [CitationInline, ClaimStatusOverrideInline]
     actions = ["submit_for_review", "send_back", "publish", "retract"]
 
+    def get_actions(self, request):
+        # Only superusers may delete a claim readers have seen (has_delete_permission): others
+        # would be offered a bulk delete that refuses every published or retracted claim.
+        # They delete a draft from its own form.
+        actions = super().get_actions(request)
+        if not request.user.is_superuser:
+            actions.pop("delete_selected", None)
+        return actions
+
     def get_export_resource_classes(self, request):
         return [ClaimExportResource]
+
+    def add_success_message(self, result, request):
+        super().add_success_message(result, request)
+        if result.totals[RowResult.IMPORT_TYPE_NEW]:
+            self.message_user(
+                request,
+                format_html(
+                    'A claim is published only with a citation: next, <a href="{}">import '
+                    "their citations</a>, naming each claim by its slug.",
+                    reverse("admin:claims_citation_import"),
+                ),
+                level=messages.INFO,
+            )
 
     def get_queryset(self, request):
         # for_display() prefetches statuses and overrides, so the flag columns cost a fixed
@@ -734,7 +841,7 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
         return (
             ["title", "clinic", "treatment", "evidence_level"]
             + [self.flag_column(jurisdiction) for jurisdiction in jurisdictions_for(request)]
-            + ["state", "updated_at"]
+            + ["state", "updated"]
         )
 
     def get_list_filter(self, request):
@@ -751,6 +858,11 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
 
         column.__name__ = f"flag_{jurisdiction.code}"
         return column
+
+    @admin.display(description="Updated", ordering="updated_at")
+    def updated(self, claim):
+        # The day is what an editor scans for; the full time is in the form and the history.
+        return date_format(timezone.localtime(claim.updated_at))
 
     @admin.display(description="Workflow log")
     def workflow(self, claim):
@@ -982,7 +1094,7 @@ class CitationAdmin(EditedInTheirClaim, BulkAdmin, CuratedAdmin):
     list_display = ["title", "claim", "kind", "publisher", "accessed_on"]
     list_filter = ["kind"]
     list_select_related = ["claim"]
-    search_fields = ["title", "publisher", "url", "claim__title"]
+    search_fields = ["title", "publisher", "url", "claim__title", "claim__slug"]
 
 
 @admin.register(ClaimStatusOverride)
@@ -990,7 +1102,7 @@ class ClaimStatusOverrideAdmin(EditedInTheirClaim, CuratedAdmin):
     list_display = ["claim", "jurisdiction", "status", checked]
     list_filter = ["jurisdiction", "status", RecheckFilter]
     list_select_related = ["claim", "jurisdiction"]
-    search_fields = ["claim__title", "reason", "explanation"]
+    search_fields = ["claim__title", "claim__slug", "reason", "explanation"]
 
 
 # --- Review: changes awaiting a Publisher -------------------------------------------------------

@@ -33,3 +33,5 @@ urlpatterns = [
 # JSON for the API's paths, the usual pages elsewhere.
 handler404 = "claims.api.page_not_found"
 handler500 = "claims.api.server_error"
+# Inside the admin, a page saying what the user's role allows.
+handler403 = "claims.admin.permission_denied"

@@ -298,7 +298,7 @@ def _fail_on_stale_static_files():
     from django.contrib.staticfiles import finders
     from django.contrib.staticfiles.storage import staticfiles_storage
 
-    for name in ("claims/site.js", "claims/site.css"):
+    for name in ("claims/site.js", "claims/site.css", "claims/admin.css"):
         try:  # the hashed name under manifest storage (DEBUG off), else the name itself
             stored = getattr(staticfiles_storage, "stored_name", lambda name: name)(name)
         except ValueError:  # no manifest, or no entry in it
