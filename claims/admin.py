@@ -839,9 +839,20 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
 
     def get_list_display(self, request):
         return (
-            ["title", "clinic", "treatment", "evidence_level"]
+            ["claim", "evidence_level"]
             + [self.flag_column(jurisdiction) for jurisdiction in jurisdictions_for(request)]
             + ["state", "updated"]
+        )
+
+    @admin.display(description="Claim", ordering="title")
+    def claim(self, claim):
+        # Who made it and about what, under its title: three columns of names would leave no
+        # room at 1280 px for a flag column per jurisdiction.
+        return format_html(
+            '<span class="claim-title">{}</span><span class="claim-facts">{} · {}</span>',
+            claim.title,
+            claim.clinic,
+            claim.treatment,
         )
 
     def get_list_filter(self, request):
