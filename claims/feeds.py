@@ -194,8 +194,8 @@ def treatment_status_events(claim_ids, jurisdictions):
 def correction_events(claim_ids):
     """Approved changes to what a published claim says or cites (claims.revisions)."""
     rows = (
-        ClaimRevision.objects.approved()
-        .filter(claim_id__in=claim_ids, reviewed_at__gt=F("claim__published_at"))
+        ClaimRevision.objects.corrections()
+        .filter(claim_id__in=claim_ids)
         .select_related("reviewed_by")
         .order_by("-reviewed_at")[:FEED_LENGTH]
     )

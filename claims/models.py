@@ -1077,8 +1077,20 @@ class Revision(models.Model):
         return f"{self.pk}@{self.updated_at.isoformat()}"
 
 
+class ClaimRevisionQuerySet(RevisionQuerySet):
+    def corrections(self):
+        """Approved changes to what a public claim says or cites, made after readers first saw
+        it: the corrections the change log, the feed and /method/ report."""
+        return self.approved().filter(
+            reviewed_at__gt=F("claim__published_at"),
+            claim__state__in=[Claim.State.PUBLISHED, Claim.State.RETRACTED],
+        )
+
+
 class ClaimRevision(Revision):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="revisions")
+
+    objects = ClaimRevisionQuerySet.as_manager()
 
     class Meta(Revision.Meta):
         verbose_name = "claim change"

@@ -12,6 +12,7 @@ from claims.filters import ClaimFilter
 from claims.history import public_changes
 from claims.models import (
     Claim,
+    ClaimRevision,
     Clinic,
     EvidenceLevel,
     ExosomeSource,
@@ -24,6 +25,7 @@ from claims.models import (
 from claims.schema_org import claim_review
 
 PAGE_SIZE = 25
+CORRECTIONS_SHOWN = 50  # the newest, on /method/; each claim's page lists all of its own
 
 
 def rows_with_flags(claims, jurisdictions):
@@ -323,8 +325,10 @@ def method(request):
             "statuses": list(Status),
             "jurisdictions": Jurisdiction.objects.all(),
             "retracted": Claim.objects.filter(state=Claim.State.RETRACTED).order_by("slug"),
-            # Shown when the site's operator sets one; no address is invented here.
-            "corrections_email": getattr(settings, "CORRECTIONS_EMAIL", ""),
+            "corrections": ClaimRevision.objects.corrections()
+            .select_related("claim", "reviewed_by")
+            .order_by("-reviewed_at")[:CORRECTIONS_SHOWN],
+            "corrections_email": settings.CORRECTIONS_EMAIL,
         },
     )
 

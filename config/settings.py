@@ -264,6 +264,8 @@ IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 50)
 # The admin: at ADMIN_URL, staff only, sessions that expire, and django-axes locking a
 # username out from an address after repeated failed logins.
 ADMIN_URL = env_str("ADMIN_URL", "admin/").strip("/") + "/"
+# Where readers report an error (shown on /method/); none is shown until the operator sets one.
+CORRECTIONS_EMAIL = env_str("CORRECTIONS_EMAIL")
 if ADMIN_URL == "/":
     raise ImproperlyConfigured("ADMIN_URL must be a path such as admin/ or editors-7f3a/.")
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)

@@ -640,3 +640,19 @@ def test_it_logs_changes_and_their_review_in_the_claims_workflow_log(
 
     assert "editor · Change submitted for review" in log
     assert "publisher · Change rejected: Keep the article&#x27;s words." in log
+
+
+def test_it_lists_approved_corrections_on_the_method_page(client, editor, publisher, published):
+    edit_published_claim(login(client, editor), published)
+    revisions.approve(ClaimRevision.objects.get(), publisher)
+
+    client.logout()
+    page = client.get(reverse("claims:method")).text
+
+    assert f"{published.title}</a>: corrected statement, citations, flag overrides" in page
+    assert "approved by publisher" in page
+
+
+def test_it_shows_the_corrections_address_the_operator_sets(client, settings, db):
+    settings.CORRECTIONS_EMAIL = "corrections@claimwatch.example"
+    assert "mailto:corrections@claimwatch.example" in client.get(reverse("claims:method")).text
