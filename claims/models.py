@@ -1077,6 +1077,23 @@ class Revision(models.Model):
         return f"{self.pk}@{self.updated_at.isoformat()}"
 
 
+def revision_constraints(table, target, unique_name, noun):
+    """A revision's invariants: one pending change per target at a time, and a decided one
+    says when it was decided."""
+    return [
+        models.UniqueConstraint(
+            fields=target,
+            condition=Q(state="pending"),
+            name=f"{table}_{unique_name}",
+            violation_error_message=f"{noun} already has a change awaiting review.",
+        ),
+        models.CheckConstraint(
+            name=f"{table}_reviewed_unless_pending",
+            condition=Q(state="pending") | Q(reviewed_at__isnull=False),
+        ),
+    ]
+
+
 class ClaimRevisionQuerySet(RevisionQuerySet):
     def corrections(self):
         """Approved changes to what a public claim says or cites, made after readers first saw
@@ -1094,20 +1111,11 @@ class ClaimRevision(Revision):
 
     class Meta(Revision.Meta):
         verbose_name = "claim change"
-        constraints = [
-            # Two editors never keep two pending versions of one claim: the second is told the
-            # claim changed under them (claims.revisions.check_version).
-            models.UniqueConstraint(
-                fields=["claim"],
-                condition=Q(state="pending"),
-                name="claimrevision_one_pending_per_claim",
-                violation_error_message="This claim already has a change awaiting review.",
-            ),
-            models.CheckConstraint(
-                name="claimrevision_reviewed_unless_pending",
-                condition=Q(state="pending") | Q(reviewed_at__isnull=False),
-            ),
-        ]
+        # Two editors never keep two pending versions of one claim: the second is told the
+        # claim changed under them (claims.revisions.check_version).
+        constraints = revision_constraints(
+            "claimrevision", ["claim"], "one_pending_per_claim", "This claim"
+        )
 
     def __str__(self):
         return f"Change to “{self.claim}”"
@@ -1124,18 +1132,9 @@ class StatusRevision(Revision):
 
     class Meta(Revision.Meta):
         verbose_name = "status change"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["treatment", "jurisdiction"],
-                condition=Q(state="pending"),
-                name="statusrevision_one_pending_per_status",
-                violation_error_message="This status already has a change awaiting review.",
-            ),
-            models.CheckConstraint(
-                name="statusrevision_reviewed_unless_pending",
-                condition=Q(state="pending") | Q(reviewed_at__isnull=False),
-            ),
-        ]
+        constraints = revision_constraints(
+            "statusrevision", ["treatment", "jurisdiction"], "one_pending_per_status", "This status"
+        )
 
     def __str__(self):
         return f"Change to {self.treatment} · {self.jurisdiction}"

@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from claims import revisions
@@ -656,3 +657,24 @@ def test_it_lists_approved_corrections_on_the_method_page(client, editor, publis
 def test_it_shows_the_corrections_address_the_operator_sets(client, settings, db):
     settings.CORRECTIONS_EMAIL = "corrections@claimwatch.example"
     assert "mailto:corrections@claimwatch.example" in client.get(reverse("claims:method")).text
+
+
+# --- Invariants -------------------------------------------------------------------------------
+
+
+def test_it_refuses_two_pending_changes_of_one_claim_in_the_database(editor, published):
+    content = revisions.claim_content(published)
+    ClaimRevision.objects.create(claim=published, content=content, created_by=editor)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ClaimRevision.objects.create(claim=published, content=content, created_by=editor)
+
+
+def test_it_refuses_a_decided_change_without_its_time_in_the_database(editor, published, fda):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StatusRevision.objects.create(
+            treatment=published.treatment,
+            jurisdiction=fda,
+            content={},
+            state=StatusRevision.State.APPROVED,
+        )
