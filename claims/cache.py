@@ -2,9 +2,10 @@
 that fails soft.
 
 Pages. A public page is a function of two things: the curated data and the request's URL. The
-curated data has one version, kept in the cache and bumped by `claims.signals` whenever an
-editor saves or deletes anything curated. Page keys and ETags include that version, so one bump
-makes every cached page and every validator stale at once, and nothing has to be deleted.
+curated data has one version, kept in the cache and bumped (`watch_curated_data`, below)
+whenever an editor saves or deletes anything curated. Page keys and ETags include that
+version, so one bump makes every cached page and every validator stale at once, and nothing
+has to be deleted.
 Logged-in users may preview drafts: their pages are never stored, here or downstream.
 
 The version lives in the database (`DataVersion`, one row), written in the same transaction as
@@ -25,12 +26,15 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from functools import wraps
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from django.db import DatabaseError
+from django.db import DatabaseError, connections, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, quote_etag
@@ -173,6 +177,68 @@ def bump_data_version(using="default"):
     )
     cache.set(VERSION_KEY, version, timeout=None)
     local_pages.remember_version(version)
+
+
+_bumps = threading.local()
+
+
+@contextmanager
+def one_version_bump(using="default"):
+    """Changes made inside bump the data version once, at the end, instead of once each
+    (an import saves thousands of rows, each several times)."""
+    outermost = not getattr(_bumps, "deferred", False)
+    _bumps.deferred, _bumps.changed = True, getattr(_bumps, "changed", False) and not outermost
+    try:
+        yield
+    finally:
+        if outermost:
+            changed = _bumps.changed
+            _bumps.deferred = _bumps.changed = False
+            if changed:
+                curated_data_changed(None, using=using)
+
+
+def curated_data_changed(sender, using="default", action="post_", **kwargs):
+    """Any save, delete or tag change of curated data makes every cached page stale."""
+    if not action.startswith("post_"):
+        return
+    if getattr(_bumps, "deferred", False):
+        _bumps.changed = True
+        return
+    bump_data_version(using)
+    # A request rendering between this bump and the commit would store the old rows under the
+    # new version: bump again once the change is visible to other connections.
+    if connections[using].in_atomic_block:
+        transaction.on_commit(lambda: bump_data_version(using), using=using)
+
+
+def curated_models():
+    """Every model of this app except the history tables, which record changes but are
+    never shown on a public page, and pending revisions, which readers never see (approving
+    one saves the live rows, which makes the pages stale)."""
+    from simple_history.models import HistoricalChanges
+
+    from claims.models import DataVersion, Revision
+
+    return [
+        model
+        for model in apps.get_app_config("claims").get_models()
+        if not issubclass(model, HistoricalChanges | Revision) and model is not DataVersion
+    ]
+
+
+def watch_curated_data():
+    """Connect `curated_data_changed` to every save, delete and tag change of curated data
+    (called once the app registry is ready: ClaimsConfig.ready)."""
+    for model in curated_models():
+        post_save.connect(curated_data_changed, sender=model, dispatch_uid=f"cache-save-{model}")
+        post_delete.connect(curated_data_changed, sender=model, dispatch_uid=f"cache-del-{model}")
+        for field in model._meta.many_to_many:
+            m2m_changed.connect(
+                curated_data_changed,
+                sender=field.remote_field.through,
+                dispatch_uid=f"cache-m2m-{field}",
+            )
 
 
 def last_modified(version):
