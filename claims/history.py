@@ -22,13 +22,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
 
-from claims.models import (
-    Claim,
-    ClaimRevision,
-    ClaimStatusOverride,
-    Flag,
-    RegulatoryStatus,
-)
+from claims.models import Claim, ClaimRevision, ClaimStatusOverride, Flag, RegulatoryStatus
 
 CREATED, DELETED = "+", "-"  # simple_history's history_type
 FIXTURE_REASON = "Loaded from fixtures"
