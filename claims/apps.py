@@ -7,3 +7,6 @@ class ClaimsConfig(AppConfig):
 
     def ready(self):
         from claims import signals  # noqa: F401
+        from claims.cache import watch_curated_data
+
+        watch_curated_data()

@@ -1,10 +1,11 @@
-"""Caching for Claimwatch: whole anonymous pages with conditional GET, and the Redis backend
-that fails soft.
+"""Caching for Claimwatch: whole anonymous pages with conditional GET, under a data version
+that every edit bumps. (The Redis backend that fails soft is claims.redis_cache.)
 
 Pages. A public page is a function of two things: the curated data and the request's URL. The
-curated data has one version, kept in the cache and bumped by `claims.signals` whenever an
-editor saves or deletes anything curated. Page keys and ETags include that version, so one bump
-makes every cached page and every validator stale at once, and nothing has to be deleted.
+curated data has one version, kept in the cache and bumped (`watch_curated_data`, below)
+whenever an editor saves or deletes anything curated. Page keys and ETags include that
+version, so one bump makes every cached page and every validator stale at once, and nothing
+has to be deleted.
 Logged-in users may preview drafts: their pages are never stored, here or downstream.
 
 The version lives in the database (`DataVersion`, one row), written in the same transaction as
@@ -25,17 +26,18 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from functools import wraps
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from django.db import DatabaseError
+from django.db import DatabaseError, connections, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, quote_etag
 from django.utils.text import compress_string
-from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +175,68 @@ def bump_data_version(using="default"):
     )
     cache.set(VERSION_KEY, version, timeout=None)
     local_pages.remember_version(version)
+
+
+_bumps = threading.local()
+
+
+@contextmanager
+def one_version_bump(using="default"):
+    """Changes made inside bump the data version once, at the end, instead of once each
+    (an import saves thousands of rows, each several times)."""
+    outermost = not getattr(_bumps, "deferred", False)
+    _bumps.deferred, _bumps.changed = True, getattr(_bumps, "changed", False) and not outermost
+    try:
+        yield
+    finally:
+        if outermost:
+            changed = _bumps.changed
+            _bumps.deferred = _bumps.changed = False
+            if changed:
+                curated_data_changed(None, using=using)
+
+
+def curated_data_changed(sender, using="default", action="post_", **kwargs):
+    """Any save, delete or tag change of curated data makes every cached page stale."""
+    if not action.startswith("post_"):
+        return
+    if getattr(_bumps, "deferred", False):
+        _bumps.changed = True
+        return
+    bump_data_version(using)
+    # A request rendering between this bump and the commit would store the old rows under the
+    # new version: bump again once the change is visible to other connections.
+    if connections[using].in_atomic_block:
+        transaction.on_commit(lambda: bump_data_version(using), using=using)
+
+
+def curated_models():
+    """Every model of this app except the history tables, which record changes but are
+    never shown on a public page, and pending revisions, which readers never see (approving
+    one saves the live rows, which makes the pages stale)."""
+    from simple_history.models import HistoricalChanges
+
+    from claims.models import DataVersion, Revision
+
+    return [
+        model
+        for model in apps.get_app_config("claims").get_models()
+        if not issubclass(model, HistoricalChanges | Revision) and model is not DataVersion
+    ]
+
+
+def watch_curated_data():
+    """Connect `curated_data_changed` to every save, delete and tag change of curated data
+    (called once the app registry is ready: ClaimsConfig.ready)."""
+    for model in curated_models():
+        post_save.connect(curated_data_changed, sender=model, dispatch_uid=f"cache-save-{model}")
+        post_delete.connect(curated_data_changed, sender=model, dispatch_uid=f"cache-del-{model}")
+        for field in model._meta.many_to_many:
+            m2m_changed.connect(
+                curated_data_changed,
+                sender=field.remote_field.through,
+                dispatch_uid=f"cache-m2m-{field}",
+            )
 
 
 def last_modified(version):
@@ -326,98 +390,3 @@ def public_page(view):
         return response
 
     return wrapper
-
-
-# --- The Redis backend ---------------------------------------------------------------------
-# A Redis cache that fails soft. The cache only saves work, so when Redis is down or slow the
-# site should answer from the database (slower, still correct) rather than with a 500, which is
-# what Django's RedisCache does on a connection error.
-#
-# After a failure Redis is left alone for RETRY_AFTER_SECONDS: an unreachable server then costs
-# one timeout every few seconds instead of one on every cache call.
-
-RETRY_AFTER_SECONDS = 5
-
-
-class DegradingRedisCacheClient(RedisCacheClient):
-    """Each call answers as a cache that holds nothing and keeps nothing when Redis fails."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.down_until = 0.0
-        self._clients = {}
-
-    def get_client(self, key=None, *, write=False):
-        # Django builds a new redis.Redis for every cache call, and redis-py fills some 170
-        # response callbacks in each: a fifth of a millisecond, twice per cached page. One
-        # client per connection pool does the same work (clients are thread-safe).
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
-        if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
-        return client
-
-    def attempt(self, call, fallback, *args):
-        if time.monotonic() < self.down_until:
-            return fallback
-        try:
-            return call(*args)
-        except RedisError as error:
-            self.down_until = time.monotonic() + RETRY_AFTER_SECONDS
-            logger.warning(
-                "Redis is unavailable (%s): serving without the cache for %s s",
-                error,
-                RETRY_AFTER_SECONDS,
-            )
-            return fallback
-
-    def get(self, key, default):
-        return self.attempt(super().get, default, key, default)
-
-    def get_many(self, keys):
-        return self.attempt(super().get_many, {}, keys)
-
-    def has_key(self, key):
-        return self.attempt(super().has_key, False, key)
-
-    def add(self, key, value, timeout):
-        return self.attempt(super().add, False, key, value, timeout)
-
-    def set(self, key, value, timeout):
-        return self.attempt(super().set, None, key, value, timeout)
-
-    def set_many(self, data, timeout):
-        return self.attempt(super().set_many, None, data, timeout)
-
-    def touch(self, key, timeout):
-        return self.attempt(super().touch, False, key, timeout)
-
-    def delete(self, key):
-        return self.attempt(super().delete, False, key)
-
-    def delete_many(self, keys):
-        return self.attempt(super().delete_many, None, keys)
-
-    def clear(self):
-        return self.attempt(super().clear, False)
-
-    def incr(self, key, delta):
-        # A counter that cannot be read is reported as missing, as incr() does for a key
-        # that is not there; callers already handle that.
-        value = self.attempt(super().incr, None, key, delta)
-        if value is None:
-            raise ValueError(f"Key {key!r} not found: the cache is unavailable.")
-        return value
-
-    def ping(self):
-        return self.get_client(write=True).ping()
-
-
-class DegradingRedisCache(RedisCache):
-    def __init__(self, server, params):
-        super().__init__(server, params)
-        self._class = DegradingRedisCacheClient
-
-    def ping(self):
-        """Raises when Redis cannot be reached, for the health check, which must not degrade."""
-        return self._cache.ping()

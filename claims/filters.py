@@ -46,6 +46,7 @@ from claims.models import (
     Status,
     Treatment,
 )
+from claims.text import lower_first, with_query
 
 MAX_QUERY_LENGTH = 200
 # Control characters mean nothing in a search or a slug, and the feed's XML and PostgreSQL (NUL)
@@ -392,7 +393,7 @@ class ClaimFilter(django_filters.FilterSet):
     def url(self, page=1, **changes):
         """The canonical /claims/ URL of this state with `changes` applied."""
         query = self.canonical_query(page=page, **changes)
-        return f"{reverse('claims:list')}?{query}" if query else reverse("claims:list")
+        return with_query(reverse("claims:list"), query)
 
     # --- Filtering --------------------------------------------------------------------------
 
@@ -587,7 +588,7 @@ class ClaimFilter(django_filters.FilterSet):
     def _summary_label(self, param, value):
         label = self.labels[param][value]
         if param in {"route", "origin"} or param in {j.code for j in self.jurisdictions}:
-            return label[0].lower() + label[1:]
+            return lower_first(label)
         return label
 
     def summary(self, count):

@@ -56,7 +56,7 @@ def database_status():
 
 
 def cache_status():
-    """A shared cache (claims.cache.DegradingRedisCache) can ping; local memory has nothing to
+    """A shared cache (claims.redis_cache.DegradingRedisCache) can ping; local memory has nothing to
     reach."""
     ping = getattr(caches["default"], "ping", None)
     if ping is None:

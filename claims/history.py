@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
 
-from claims.models import Claim, ClaimRevision, ClaimStatusOverride, RegulatoryStatus, Status
+from claims.models import Claim, ClaimRevision, ClaimStatusOverride, Flag, RegulatoryStatus
 
 CREATED, DELETED = "+", "-"  # simple_history's history_type
 FIXTURE_REASON = "Loaded from fixtures"
@@ -128,8 +128,8 @@ class _Timeline:
         overridden = {j: status for _, j, status in self.overrides.values()}
         inherited = {j: s for t, j, s in self.statuses.values() if t == self.treatment_id}
         return {
-            jurisdiction: Status(
-                overridden.get(jurisdiction.pk, inherited.get(jurisdiction.pk, Status.UNKNOWN))
+            jurisdiction: Flag.status_from(
+                overridden.get(jurisdiction.pk), inherited.get(jurisdiction.pk)
             )
             for jurisdiction in self.jurisdictions
         }

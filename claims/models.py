@@ -508,13 +508,26 @@ class Flag:
     overridden: bool = False
     override_reason: str = ""
 
+    @staticmethod
+    def prevailing(override, inherited):
+        """The one rule of precedence: of a claim's own `override` in a jurisdiction and its
+        treatment's `inherited` status there (records, or bare statuses; None where there is
+        none), the override wins. None when neither is recorded: the flag is not assessed."""
+        return override if override is not None else inherited
+
+    @classmethod
+    def status_from(cls, override, inherited):
+        """The flag's status alone, from the bare statuses (None where not recorded), as the
+        change log replays them."""
+        status = cls.prevailing(override, inherited)
+        return Status.UNKNOWN if status is None else Status(status)
+
     @classmethod
     def from_records(cls, jurisdiction, override, inherited):
-        """The flag in `jurisdiction`: the claim's own `override` there wins over its
-        treatment's `inherited` status there; with neither (None, None) it is not assessed."""
-        record = override if override is not None else inherited
+        """The flag in `jurisdiction`, read from the record that `prevailing` picks."""
+        record = cls.prevailing(override, inherited)
         if record is None:
-            return cls(jurisdiction, Status.UNKNOWN)
+            return cls(jurisdiction, cls.status_from(None, None))
         return cls(
             jurisdiction=jurisdiction,
             status=Status(record.status),
@@ -717,7 +730,9 @@ class Claim(models.Model):
                 condition=Q(state="published"),
             ),
             # On PostgreSQL migration 0005 adds `claim_published_facets`, a covering index
-            # for the facet counts.
+            # for the facet counts, in raw SQL. Declared here instead, makemigrations writes a
+            # plain CREATE INDEX of the same definition, which fails on every PostgreSQL
+            # database 0005 already gave it ("relation already exists").
         ]
         constraints = [
             models.CheckConstraint(
@@ -742,14 +757,18 @@ class Claim(models.Model):
     def natural_key(self):
         return (self.slug,)
 
-    def build_search_document(self):
+    def build_search_document(self, indications=None):
+        """The words the text search reads (the one definition of `search_document`): the
+        claim's own, then the names of its clinic, treatment, source and `indications` (its
+        own when not given; a claim not saved yet has none unless given them)."""
         words = [self.title, self.statement, self.outcome]
         if self.clinic_id:
             words.append(self.clinic.name)
         if self.treatment_id:
             words += [self.treatment.name, self.treatment.product, self.treatment.source.name]
-        if self.pk:
-            words += [indication.name for indication in self.indications.all()]
+        if indications is None:
+            indications = self.indications.all() if self.pk else []
+        words += [indication.name for indication in indications]
         return "\n".join(word for word in words if word)
 
     def is_published(self):
@@ -915,6 +934,16 @@ CLAIM_PATHS = {
     ExosomeSource: "treatment__source",
     EvidenceLevel: "evidence_level",
     Jurisdiction: None,
+}
+
+
+# What `Claim.build_search_document` reads of the rows a claim points to, by column: a save of
+# one of these rows that changes none of them leaves every search document as it was.
+SEARCHED_COLUMNS = {
+    Clinic: ("name",),
+    Treatment: ("name", "product", "source_id"),
+    ExosomeSource: ("name",),
+    Indication: ("name",),
 }
 
 
@@ -1142,7 +1171,7 @@ class StatusRevision(Revision):
 
 class DataVersion(models.Model):
     """The version of everything readers see: one row, changed in the same transaction as
-    every edit (claims.signals). Cached pages and ETags are keyed by it (claims.cache). It
+    every edit (claims.cache.watch_curated_data). Cached pages and ETags are keyed by it. It
     lives here, not only in the cache beside the pages, so that a cache that missed a change
     (a network partition) can never bring back the pages from before it."""
 

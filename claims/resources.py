@@ -25,6 +25,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm
 
 from claims import revisions
+from claims.cache import one_version_bump
 from claims.cells import defuse, restore
 from claims.models import (
     Citation,
@@ -41,7 +42,6 @@ from claims.models import (
     StatusRevision,
     Treatment,
 )
-from claims.signals import one_version_bump
 
 logger = logging.getLogger(__name__)
 

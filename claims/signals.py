@@ -1,36 +1,42 @@
-"""Keep each claim's search document in step with the names it includes, and make cached pages
-stale whenever curated data changes."""
+"""Keep each claim's search document in step with the names it includes, and record the rows
+loaddata saves in the history. (The page cache's invalidation is wired in claims.cache, beside
+the data version it bumps.)"""
 
-import threading
-from contextlib import contextmanager
-
-from django.apps import apps
-from django.db import connections, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_init, post_save
 from django.dispatch import receiver
-from simple_history.models import HistoricalChanges
 
-from claims.cache import bump_data_version
 from claims.history import record_fixture_indications, record_fixture_row
-from claims.models import (
-    Claim,
-    Clinic,
-    DataVersion,
-    ExosomeSource,
-    Indication,
-    Revision,
-    Treatment,
-    claims_using,
-)
+from claims.models import SEARCHED_COLUMNS, Claim, claims_using
+
+# A claim's search document is rewritten in batches of this many claims, one UPDATE each.
+SEARCH_DOCUMENT_BATCH = 500
+UNLOADED = object()
 
 
 def refresh_search_documents(claims):
+    """Rewrite the search documents of `claims` that no longer match what they would say: in
+    a fixed number of queries however many claims there are (two reads, one UPDATE per
+    SEARCH_DOCUMENT_BATCH changed documents)."""
+    changed = []
     for claim in claims.select_related("clinic", "treatment__source").prefetch_related(
         "indications"
     ):
         document = claim.build_search_document()
         if document != claim.search_document:
-            Claim.objects.filter(pk=claim.pk).update(search_document=document)
+            claim.search_document = document
+            changed.append(claim)
+    Claim.objects.bulk_update(changed, ["search_document"], batch_size=SEARCH_DOCUMENT_BATCH)
+
+
+def searched_values(instance):
+    """What the search documents read of `instance` as loaded or last saved; a column left
+    unloaded (`only()`, `defer()`) is unknown, and an unknown value counts as changed."""
+    loaded = instance.__dict__
+    return tuple(loaded.get(column, UNLOADED) for column in SEARCHED_COLUMNS[type(instance)])
+
+
+def remember_searched_values(sender, instance, **kwargs):
+    instance._searched_values = searched_values(instance)
 
 
 @receiver(m2m_changed, sender=Claim.indications.through)
@@ -47,14 +53,19 @@ def indications_changed(sender, instance, action, reverse, pk_set, **kwargs):
         refresh_search_documents(Claim.objects.filter(pk=instance.pk))
 
 
-@receiver(post_save, sender=Clinic)
-@receiver(post_save, sender=Treatment)
-@receiver(post_save, sender=ExosomeSource)
-@receiver(post_save, sender=Indication)
 def named_thing_saved(sender, instance, created, raw, **kwargs):
-    if created or raw:
+    """A clinic, treatment, source or indication was saved: the claims that show it get new
+    search documents, only if a name they include changed."""
+    before = getattr(instance, "_searched_values", None)
+    instance._searched_values = searched_values(instance)
+    if created or raw or before == instance._searched_values:
         return
     refresh_search_documents(claims_using(instance))
+
+
+for _model in SEARCHED_COLUMNS:
+    post_init.connect(remember_searched_values, sender=_model, dispatch_uid=f"search-init-{_model}")
+    post_save.connect(named_thing_saved, sender=_model, dispatch_uid=f"search-save-{_model}")
 
 
 @receiver(post_save)
@@ -69,61 +80,3 @@ def claim_loaded_from_fixture(sender, instance, raw, **kwargs):
     # loaddata saves rows raw, bypassing Claim.save(); build the document once it is in.
     if raw:
         refresh_search_documents(Claim.objects.filter(pk=instance.pk))
-
-
-# --- Page cache invalidation ----------------------------------------------------------------
-
-
-_bumps = threading.local()
-
-
-@contextmanager
-def one_version_bump(using="default"):
-    """Changes made inside bump the data version once, at the end, instead of once each
-    (an import saves thousands of rows, each several times)."""
-    outermost = not getattr(_bumps, "deferred", False)
-    _bumps.deferred, _bumps.changed = True, getattr(_bumps, "changed", False) and not outermost
-    try:
-        yield
-    finally:
-        if outermost:
-            changed = _bumps.changed
-            _bumps.deferred = _bumps.changed = False
-            if changed:
-                curated_data_changed(None, using=using)
-
-
-def curated_data_changed(sender, using="default", action="post_", **kwargs):
-    """Any save, delete or tag change of curated data makes every cached page stale."""
-    if not action.startswith("post_"):
-        return
-    if getattr(_bumps, "deferred", False):
-        _bumps.changed = True
-        return
-    bump_data_version(using)
-    # A request rendering between this bump and the commit would store the old rows under the
-    # new version: bump again once the change is visible to other connections.
-    if connections[using].in_atomic_block:
-        transaction.on_commit(lambda: bump_data_version(using), using=using)
-
-
-def curated_models():
-    """Every model of this app except the history tables, which record changes but are
-    never shown on a public page, and pending revisions, which readers never see (approving
-    one saves the live rows, which makes the pages stale)."""
-    return [
-        model
-        for model in apps.get_app_config("claims").get_models()
-        if not issubclass(model, HistoricalChanges | Revision) and model is not DataVersion
-    ]
-
-
-for _model in curated_models():
-    post_save.connect(curated_data_changed, sender=_model, dispatch_uid=f"cache-save-{_model}")
-    post_delete.connect(curated_data_changed, sender=_model, dispatch_uid=f"cache-del-{_model}")
-    for _field in _model._meta.many_to_many:
-        m2m_changed.connect(
-            curated_data_changed,
-            sender=_field.remote_field.through,
-            dispatch_uid=f"cache-m2m-{_field}",
-        )

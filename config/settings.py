@@ -175,10 +175,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     # A Redis that is down or slow costs at most a second, then the site serves from the
-    # database until it is back (claims/cache.py).
+    # database until it is back (claims/redis_cache.py).
     CACHES = {
         "default": {
-            "BACKEND": "claims.cache.DegradingRedisCache",
+            "BACKEND": "claims.redis_cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }

@@ -44,6 +44,23 @@ CURATED = [
 
 _numbers = itertools.count(1)
 
+# --- Query budgets ---------------------------------------------------------------------------
+# What a page may cost in SQL queries, whatever the page size and the data size: the one
+# definition tests/test_query_counts.py (a few hundred claims) and tests/test_scale.py
+# (thousands) both hold pages to.
+
+# /claims/, filtered, searched or paged.
+LIST_PAGE_QUERIES = 8
+# The home page: its latest claims and its counts.
+HOME_PAGE_QUERIES = 10
+# Any page that lists claims (the list, the home page, a clinic's, treatment's or source's
+# page) at benchmark scale, where searches and facets take their costliest plans.
+ANY_LIST_PAGE_QUERIES = 12
+# The claim, its indications, the jurisdictions, one UNION over its treatment's statuses and its
+# overrides (Claim.flag_records), its citations, and one UNION over the history behind its
+# public change log (claims.history.public_changes).
+CLAIM_PAGE_QUERIES = 6
+
 
 @pytest.fixture(autouse=True)
 def empty_cache():

@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from claims.models import (
     Claim,
-    ClaimStatusOverride,
     Clinic,
     Jurisdiction,
     RegulatoryStatus,
@@ -24,6 +23,7 @@ from tests.conftest import (
     make_clinic,
     make_evidence_level,
     make_indication,
+    make_override,
     make_status,
     make_treatment,
 )
@@ -369,15 +369,7 @@ def test_it_keeps_the_note_as_the_reason_for_an_edit(client, editor, draft):
 
 @pytest.mark.parametrize("model", ["citation", "claimstatusoverride"])
 def test_it_lists_citations_and_overrides_read_only(client, editor, claim, fda, model):
-    ClaimStatusOverride.objects.create(
-        claim=claim,
-        jurisdiction=fda,
-        status=Status.NOT_APPROVED,
-        reason="A disease claim.",
-        source_url="https://example.org/drug",
-        explanation="Claimed to cure.",
-        checked_on=date(2026, 11, 2),
-    )
+    make_override(claim, fda, Status.NOT_APPROVED)
     target = claim.citations.get() if model == "citation" else claim.status_overrides.get()
     client.force_login(editor)
 
@@ -490,15 +482,7 @@ def test_it_lists_claims_in_a_fixed_number_of_queries(
     client, editor, fda, eu, count, django_assert_max_num_queries
 ):
     make_flagged_claims(count, fda, eu)
-    ClaimStatusOverride.objects.create(
-        claim=Claim.objects.first(),
-        jurisdiction=fda,
-        status=Status.NOT_APPROVED,
-        reason="A disease claim.",
-        source_url="https://example.org/drug",
-        explanation="Claimed to cure.",
-        checked_on=date(2026, 11, 2),
-    )
+    make_override(Claim.objects.first(), fda, Status.NOT_APPROVED)
     client.force_login(editor)
 
     with django_assert_max_num_queries(MAX_CHANGELIST_QUERIES):
@@ -595,15 +579,7 @@ def make_many_claims(count, fda, eu):
         Through(claim_id=claim.pk, indication_id=indications[i % 3].pk)
         for i, claim in enumerate(claims)
     )
-    ClaimStatusOverride.objects.create(
-        claim=claims[0],
-        jurisdiction=fda,
-        status=Status.PROHIBITED,
-        reason="A disease claim.",
-        source_url="https://example.org/drug",
-        explanation="Claimed to cure.",
-        checked_on=date(2026, 11, 2),
-    )
+    make_override(claims[0], fda, Status.PROHIBITED)
     return claims
 
 

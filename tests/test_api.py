@@ -2,7 +2,6 @@
 JSON, and an OpenAPI description that validates and matches the responses."""
 
 import json
-from datetime import date
 
 import jsonschema
 import pytest
@@ -11,9 +10,15 @@ from django.urls import reverse
 from openapi_spec_validator import validate
 
 from claims.filters import ClaimFilter
-from claims.models import Claim, ClaimStatusOverride, Jurisdiction, Status
+from claims.models import Claim, Jurisdiction, Status
 from tests import test_filters
-from tests.conftest import make_claim, make_clinic, make_evidence_level, make_treatment
+from tests.conftest import (
+    make_claim,
+    make_clinic,
+    make_evidence_level,
+    make_override,
+    make_treatment,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -326,14 +331,8 @@ class TestOpenApi:
         assert_matches_schema(client, client.get(f"{LIST}?{query}").json(), "ClaimPage")
 
     def test_a_claim_matches_its_schema(self, client, catalogue):
-        ClaimStatusOverride.objects.create(
-            claim=catalogue["inject-gb"],
-            jurisdiction=Jurisdiction.objects.get(code="eu"),
-            status=Status.PROHIBITED,
-            explanation="x",
-            reason="y",
-            source_url="https://example.org/y",
-            checked_on=date(2026, 11, 1),
+        make_override(
+            catalogue["inject-gb"], Jurisdiction.objects.get(code="eu"), Status.PROHIBITED
         )
         for claim in catalogue.values():
             if claim.is_published():

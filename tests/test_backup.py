@@ -16,8 +16,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from claims.management.commands.backup import EXCLUDED
-from claims.models import Claim, ClaimStatusOverride, Status
-from tests.conftest import make_claim, make_indication, make_status, make_treatment
+from claims.models import Claim, Status
+from tests.conftest import make_claim, make_indication, make_override, make_status, make_treatment
 
 pytestmark = pytest.mark.django_db
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -78,15 +78,7 @@ def generated(jurisdictions, editor):
     retracted = make_claim()
     retracted.retract()
     claims.append(retracted)
-    ClaimStatusOverride.objects.create(
-        claim=claims[0],
-        jurisdiction=eu,
-        status=Status.NOT_APPROVED,
-        reason="The clinic's product is a different one.",
-        explanation="Not approved.",
-        source_url="https://example.org/clinic-product",
-        checked_on=date(2026, 11, 2),
-    )
+    make_override(claims[0], eu, Status.NOT_APPROVED)
     claims[0].title = "Renamed after review"
     claims[0].save()
     User.objects.create_superuser("admin", password="pw-admin-123")

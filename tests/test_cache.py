@@ -5,12 +5,13 @@ from datetime import date
 from urllib.parse import urlencode
 
 import pytest
+from csp.constants import NONCE
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.http import HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import path, reverse
 
 from claims.cache import data_version, public_page
 from claims.filters import ClaimFilter
@@ -19,6 +20,16 @@ from claims.views import PAGE_SIZE
 from tests.conftest import make_claim, make_indication
 
 pytestmark = pytest.mark.django_db
+
+
+@public_page
+def page_with_a_nonce(request):
+    """A public page whose inline script is allowed by this visitor's CSP nonce."""
+    return HttpResponse(f'<script nonce="{request.csp_nonce}">go()</script>')
+
+
+# The URLconf of the tests marked `@pytest.mark.urls(__name__)`.
+urlpatterns = [path("nonce/", page_with_a_nonce)]
 
 
 @pytest.fixture(autouse=True)
@@ -261,6 +272,47 @@ def test_it_never_stores_a_page_carrying_a_visitors_secret(rf, secret):
     view(anonymous_get(rf, "/form/"))
 
     assert len(calls) == 2
+
+
+def script_nonce(response):
+    """The nonce the response's Content-Security-Policy allows scripts with, or None."""
+    for directive in response["Content-Security-Policy"].split(";"):
+        name, *sources = directive.split()
+        if name == "script-src":
+            nonces = [s for s in sources if s.startswith("'nonce-")]
+            return nonces[0].removeprefix("'nonce-").removesuffix("'") if nonces else None
+    return None
+
+
+@pytest.mark.urls(__name__)
+def test_it_never_hands_one_visitors_csp_nonce_to_another(client, settings):
+    # Through the real middleware: a django-csp upgrade that keeps the nonce elsewhere than
+    # the `request._csp_nonce` the cache looks for would make the second visitor's page the
+    # first's, with a nonce their header does not allow.
+    policy = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    with_nonce = {**policy, "script-src": [*policy["script-src"], NONCE]}
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": with_nonce}
+
+    first, second = client.get("/nonce/"), client.get("/nonce/")
+
+    nonces = [script_nonce(first), script_nonce(second)]
+    assert None not in nonces and nonces[0] != nonces[1]
+    assert first.text == f'<script nonce="{nonces[0]}">go()</script>'
+    assert second.text == f'<script nonce="{nonces[1]}">go()</script>'
+
+
+def test_it_serves_cached_pages_with_the_same_nonce_free_policy_to_every_visitor(
+    client, claim, django_assert_max_num_queries
+):
+    # The site's own pages use no nonce, so a cached copy has none to leak.
+    url = reverse("claims:list")
+    first = client.get(url)
+    with django_assert_max_num_queries(1):  # the cached copy
+        second = client.get(url)
+
+    assert first["Content-Security-Policy"] == second["Content-Security-Policy"]
+    assert "nonce-" not in second["Content-Security-Policy"]
+    assert 'nonce="' not in second.content.decode()
 
 
 def facet_counting_queries(client, url):

@@ -14,8 +14,8 @@ from django.core.cache import caches
 from django.test import Client
 from django.urls import path, reverse
 
-from claims.cache import DegradingRedisCache
 from claims.middleware import RETRY_AFTER_SECONDS
+from claims.redis_cache import DegradingRedisCache
 from config import urls as config_urls
 from tests.conftest import make_claim
 
@@ -292,7 +292,7 @@ def test_it_reports_healthy_with_the_local_cache(client, db):
 def redis_cache(location):
     return {
         "default": {
-            "BACKEND": "claims.cache.DegradingRedisCache",
+            "BACKEND": "claims.redis_cache.DegradingRedisCache",
             "LOCATION": location,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }

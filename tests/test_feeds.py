@@ -1,7 +1,7 @@
 """Atom feeds that follow a search: an entry when a matching claim is published or retracted,
 and when a published claim's evidence level or flag changes."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from xml.etree import ElementTree
 
 import pytest
@@ -9,8 +9,15 @@ from django.core import serializers
 from django.urls import reverse
 
 from claims.feeds import FEED_LENGTH
-from claims.models import ClaimStatusOverride, Status
-from tests.conftest import make_claim, make_clinic, make_evidence_level, make_status, make_treatment
+from claims.models import Status
+from tests.conftest import (
+    make_claim,
+    make_clinic,
+    make_evidence_level,
+    make_override,
+    make_status,
+    make_treatment,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -81,15 +88,7 @@ def test_it_has_an_entry_for_each_claim_when_a_treatments_flag_changes(client, f
 
 def test_it_has_no_flag_entry_for_a_claim_that_overrides_that_flag(client, fda, cosmetic_serum):
     claim = make_claim(title="Disease claim", treatment=cosmetic_serum)
-    ClaimStatusOverride.objects.create(
-        claim=claim,
-        jurisdiction=fda,
-        status=Status.NOT_APPROVED,
-        explanation="Claimed to treat eczema.",
-        reason="A disease claim makes it a drug.",
-        source_url="https://example.org/drug",
-        checked_on=date(2026, 11, 1),
-    )
+    make_override(claim, fda, Status.NOT_APPROVED)
     status = cosmetic_serum.regulatory_statuses.get(jurisdiction=fda)
     status.status = Status.PROHIBITED
     status.save()
@@ -102,15 +101,7 @@ def test_it_has_no_flag_entry_for_a_claim_that_overrides_that_flag(client, fda, 
 
 def test_it_has_an_entry_when_a_claims_own_flag_changes(client, fda, cosmetic_serum):
     claim = make_claim(title="Disease claim", treatment=cosmetic_serum)
-    override = ClaimStatusOverride.objects.create(
-        claim=claim,
-        jurisdiction=fda,
-        status=Status.NOT_APPROVED,
-        explanation="Claimed to treat eczema.",
-        reason="A disease claim makes it a drug.",
-        source_url="https://example.org/drug",
-        checked_on=date(2026, 11, 1),
-    )
+    override = make_override(claim, fda, Status.NOT_APPROVED)
     override.status = Status.PROHIBITED
     override.save()
     override.delete()

@@ -10,7 +10,6 @@ from django.urls import reverse
 from claims.filters import ClaimFilter, reserved_parameters
 from claims.models import (
     Claim,
-    ClaimStatusOverride,
     Jurisdiction,
     Origin,
     Route,
@@ -22,6 +21,7 @@ from tests.conftest import (
     make_clinic,
     make_evidence_level,
     make_indication,
+    make_override,
     make_source,
     make_status,
     make_treatment,
@@ -78,11 +78,10 @@ def catalogue(fda, eu):
         "draft": make_claim(treatment=injected, clinic=london, published=False),
     }
     # A disease claim on the cosmetic serum: its FDA flag is overridden for this claim only.
-    ClaimStatusOverride.objects.create(
-        claim=claims["rose-ph"],
-        jurisdiction=fda,
-        status=Status.NOT_APPROVED,
-        explanation="Claimed to treat eczema.",
+    make_override(
+        claims["rose-ph"],
+        fda,
+        Status.NOT_APPROVED,
         reason="A disease claim makes it a drug.",
         source_url="https://example.org/drug",
         checked_on=date(2026, 11, 1),

@@ -3,23 +3,21 @@
 import pytest
 from django.urls import reverse
 
-from claims.models import ClaimStatusOverride, Route, Status
+from claims.models import Route, Status
 from tests.conftest import (
+    CLAIM_PAGE_QUERIES,
+    HOME_PAGE_QUERIES,
+    LIST_PAGE_QUERIES,
     make_claim,
     make_clinic,
     make_evidence_level,
     make_indication,
+    make_override,
     make_status,
     make_treatment,
 )
 
 pytestmark = pytest.mark.django_db
-
-LIST_PAGE_QUERIES = 8
-# The claim, its indications, the jurisdictions, one UNION over its treatment's statuses and its
-# overrides (Claim.flag_records), its citations, and one UNION over the history behind its
-# public change log (claims.history.public_changes).
-CLAIM_PAGE_QUERIES = 6
 
 
 def build(count, jurisdictions):
@@ -43,15 +41,7 @@ def build(count, jurisdictions):
         )
         for i in range(count)
     ]
-    ClaimStatusOverride.objects.create(
-        claim=claims[0],
-        jurisdiction=jurisdictions[0],
-        status=Status.PROHIBITED,
-        explanation="x",
-        reason="y",
-        source_url="https://example.org/z",
-        checked_on="2026-11-01",
-    )
+    make_override(claims[0], jurisdictions[0], Status.PROHIBITED)
     return claims
 
 
@@ -83,6 +73,6 @@ def test_the_claim_page_query_count_is_bounded(
 
 def test_the_home_page_query_count_is_bounded(client, jurisdictions, django_assert_max_num_queries):
     build(60, jurisdictions)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(HOME_PAGE_QUERIES):
         response = client.get(reverse("claims:home"))
     assert response.status_code == 200

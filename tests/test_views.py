@@ -16,9 +16,16 @@ def test_it_lists_published_claims_with_both_flags_on_home(client, claim):
     response = client.get(reverse("claims:home"))
 
     assert response.status_code == 200
-    assert claim.title in response.text
-    assert "FDA" in response.text and "Not approved" in response.text
-    assert "EU" in response.text and "Prohibited" in response.text
+    rows = {
+        row.title: [(flag.jurisdiction.short_label, flag.status.label) for flag in flags]
+        for row, flags in response.context["rows"]
+    }
+    assert rows == {claim.title: [("FDA", "Not approved"), ("EU", "Prohibited")]}
+    # The headings name every jurisdiction and status too: read the claim's own card.
+    (card,) = [card for card in response.text.split("<article")[1:] if claim.title in card]
+    card = card.split("</article>")[0]
+    assert 'FDA</span> <span class="flag__status">Not approved' in card
+    assert 'EU</span> <span class="flag__status">Prohibited' in card
     assert draft.title not in response.text
 
 

@@ -4,8 +4,6 @@ Editors submit for review; publishers also publish, retract and send back; super
 everything. Each persona is held to that in the model, in the admin's actions, on the change
 form's buttons and on direct POSTs."""
 
-from datetime import date
-
 import pytest
 from django.contrib.admin import helpers
 from django.contrib.auth.models import Permission
@@ -13,8 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from claims.history import workflow_log
-from claims.models import Citation, Claim, ClaimStatusOverride, Jurisdiction, Status
-from tests.conftest import make_claim, make_status, make_treatment
+from claims.models import Citation, Claim, Jurisdiction, Status
+from tests.conftest import make_claim, make_override, make_status, make_treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -208,15 +206,7 @@ def test_it_counts_the_claims_own_override_as_a_status(fda, eu, publisher):
     treatment = make_treatment()
     make_status(treatment, fda, Status.COSMETIC)
     claim = make_claim(published=False, treatment=treatment)
-    ClaimStatusOverride.objects.create(
-        claim=claim,
-        jurisdiction=eu,
-        status=Status.NOT_APPROVED,
-        reason="A disease claim makes it a medicine.",
-        source_url="https://example.org/eu",
-        explanation="x",
-        checked_on=date(2026, 11, 1),
-    )
+    make_override(claim, eu, Status.NOT_APPROVED)
 
     claim.publish(publisher)
 

@@ -37,6 +37,7 @@ from claims.models import (
     Status,
     Treatment,
 )
+from claims.text import lower_first
 
 PREFIX = "syn-"
 NOTE = "Synthetic benchmark data"
@@ -553,28 +554,24 @@ class Command(BaseCommand):
             outcome = ""
             if rng.random() < 0.4:
                 outcome = rng.choice(OUTCOMES).format(p=rng.randint(20, 95), w=rng.randint(2, 24))
-            document = [title, statement, outcome, clinic.name, treatment.name]
-            document += [treatment.product, treatment.source.name]
-            document += [indication.name for indication in indications]
-            claims.append(
-                Claim(
-                    slug=f"{PREFIX}{n:06d}-{slugify(title.removeprefix('Synthetic: '))}"[:100],
-                    title=title,
-                    statement=statement,
-                    outcome=outcome,
-                    context_note=CONTEXT_NOTE,
-                    clinic=clinic,
-                    conference=conference,
-                    presentation=presentation,
-                    treatment=treatment,
-                    evidence_level=level,
-                    state=state,
-                    made_on=made_on,
-                    published_at=published_at if is_public else None,
-                    last_reviewed_on=published_at.date() if is_public else None,
-                    search_document="\n".join(word for word in document if word),
-                )
+            claim = Claim(
+                slug=f"{PREFIX}{n:06d}-{slugify(title.removeprefix('Synthetic: '))}"[:100],
+                title=title,
+                statement=statement,
+                outcome=outcome,
+                context_note=CONTEXT_NOTE,
+                clinic=clinic,
+                conference=conference,
+                presentation=presentation,
+                treatment=treatment,
+                evidence_level=level,
+                state=state,
+                made_on=made_on,
+                published_at=published_at if is_public else None,
+                last_reviewed_on=published_at.date() if is_public else None,
             )
+            claim.search_document = claim.build_search_document(indications)
+            claims.append(claim)
             citations = rng.choices([1, 2, 3], [50, 35, 15])[0]
             if not is_public and rng.random() < 0.3:
                 citations = 0
@@ -656,13 +653,6 @@ class Command(BaseCommand):
                 )
             )
         return found
-
-
-def lower_first(text):
-    """'Wrinkles' -> 'wrinkles', but 'RF microneedling' and 'UV damage' stay as they are."""
-    if text[1:2].isupper():
-        return text
-    return text[:1].lower() + text[1:]
 
 
 def treatment_name(route, source_words, procedure):
