@@ -26,6 +26,7 @@ from claims.models import (
     RegulatoryStatus,
     Status,
 )
+from claims.text import lower_first, with_query
 
 FEED_LENGTH = 50
 # Characters XML 1.0 cannot carry; an editor can paste one, and one would break every feed.
@@ -65,11 +66,6 @@ def previous(history_model, field):
         .order_by("-history_id")
         .values(field)[:1]
     )
-
-
-def lowercase_label(status):
-    label = Status(status).label
-    return label[0].lower() + label[1:]
 
 
 def claim_events(claim_ids, levels):
@@ -127,13 +123,13 @@ def override_events(claim_ids, jurisdictions):
     for row in rows:
         label = jurisdictions[row.jurisdiction_id].short_label
         if row.history_type == "+":
-            change = f"{label} flag set to {lowercase_label(row.status)} for this claim"
+            change = f"{label} flag set to {lower_first(Status(row.status).label)} for this claim"
         elif row.history_type == "-":
             change = f"{label} flag back to the treatment's status"
         else:
             change = (
-                f"{label} flag changed from {lowercase_label(row.previous_status)} "
-                f"to {lowercase_label(row.status)}"
+                f"{label} flag changed from {lower_first(Status(row.previous_status).label)} "
+                f"to {lower_first(Status(row.status).label)}"
             )
         key = f"override-{row.history_id}"
         by = row.history_user.username if row.history_user else ""
@@ -180,7 +176,8 @@ def treatment_status_events(claim_ids, jurisdictions):
             continue
         label = jurisdictions[row.jurisdiction_id].short_label
         by = row.history_user.username if row.history_user else ""
-        change = f"{label} flag changed from {lowercase_label(before)} to {lowercase_label(after)}"
+        was, now = (lower_first(Status(status).label) for status in (before, after))
+        change = f"{label} flag changed from {was} to {now}"
         for claim_id, published_at in users.get(row.treatment_id, []):
             if published_at is None or published_at > row.history_date:
                 continue
@@ -230,8 +227,7 @@ class ClaimFeed(Feed):
         return claim_filter.url()
 
     def feed_url(self, claim_filter):
-        query = claim_filter.canonical_query()
-        return f"{reverse('claims:feed')}?{query}" if query else reverse("claims:feed")
+        return with_query(reverse("claims:feed"), claim_filter.canonical_query())
 
     def items(self, claim_filter):
         claim_ids = claim_filter.qs.order_by().values("pk")

@@ -23,6 +23,7 @@ from django.db import models
 from django.db.models import F, Q, Value
 
 from claims.models import Claim, ClaimRevision, ClaimStatusOverride, Flag, RegulatoryStatus
+from claims.text import lower_first
 
 CREATED, DELETED = "+", "-"  # simple_history's history_type
 FIXTURE_REASON = "Loaded from fixtures"
@@ -94,10 +95,6 @@ class PublicChange:
     text: str
     note: str = ""
     by: str = ""  # who approved it
-
-
-def lowercase(label):
-    return label[0].lower() + label[1:]
 
 
 class _Timeline:
@@ -182,8 +179,8 @@ def public_changes(claim, jurisdictions, flag_records):
             if before[jurisdiction] != after[jurisdiction]:
                 text = (
                     f"{jurisdiction.short_label} flag changed from "
-                    f"{lowercase(before[jurisdiction].label)} to "
-                    f"{lowercase(after[jurisdiction].label)}"
+                    f"{lower_first(before[jurisdiction].label)} to "
+                    f"{lower_first(after[jurisdiction].label)}"
                 )
                 changes.append(PublicChange(row.at, text, by=row.by or ""))
     return changes[::-1]
