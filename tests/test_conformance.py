@@ -25,16 +25,25 @@ SEED = Path(__file__).resolve().parent.parent / "fixtures" / "seed.json"
 WIDTHS = [1280, 375]
 
 
+def seed():
+    """The seed, with its last claim retracted: a retracted page is a kind of page too."""
+    call_command("loaddata", str(SEED), verbosity=0)
+    Claim.objects.published().order_by("slug").last().retract(note="Retracted for the test.")
+
+
 def public_paths():
-    """One page of every kind readers reach, from the seed."""
+    """One page of every kind readers reach, from the seed (see `seed`)."""
     claim = Claim.objects.published().order_by("slug").first()
+    retracted = Claim.objects.filter(state=Claim.State.RETRACTED).order_by("slug").first()
     treatment = Treatment.objects.filter(claims__state="published").order_by("slug").first()
     return [
         reverse("claims:home"),
         reverse("claims:list"),
         f"{reverse('claims:list')}?route=intradermal-injection&fda=not-approved",
         f"{reverse('claims:list')}?q=exosomes",
+        f"{reverse('claims:list')}?q=no-such-words-anywhere",
         claim.get_absolute_url(),
+        retracted.get_absolute_url(),
         Clinic.objects.filter(claims__state="published")
         .order_by("slug")
         .first()
@@ -43,6 +52,9 @@ def public_paths():
         ExosomeSource.objects.filter(treatments=treatment).get().get_absolute_url(),
         reverse("claims:evidence"),
         reverse("claims:regulatory"),
+        reverse("claims:method"),
+        reverse("claims:safety"),
+        reverse("claims:exosomes"),
         reverse("claims:api"),
         "/no-such-page/",
     ]
@@ -61,7 +73,7 @@ def test_it_serves_html_the_nu_checker_finds_no_error_in(client, tmp_path):
     require(VNU, "The Nu HTML Checker (vnu-jar)")
     if shutil.which("java") is None:
         _skip_or_fail("Java is not installed (the Nu HTML Checker needs a JRE)")
-    call_command("loaddata", str(SEED), verbosity=0)
+    seed()
     files = {}
     for number, path in enumerate(public_paths()):
         response = client.get(path)
@@ -93,7 +105,7 @@ def test_it_serves_html_the_nu_checker_finds_no_error_in(client, tmp_path):
 
 @pytest.fixture
 def seeded_site(transactional_db):
-    call_command("loaddata", str(SEED), verbosity=0)
+    seed()
 
 
 @pytest.mark.browser
