@@ -132,3 +132,54 @@ def test_it_passes_axe_on_every_kind_of_page(seeded_site, new_context, width):
             for violation in result["violations"]
         ]
     assert found == []
+
+
+# --- Layout on a phone ------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_it_never_scrolls_sideways_on_a_phone(seeded_site, new_context):
+    page = new_context(viewport={"width": 375, "height": 800}).new_page()
+    too_wide = {}
+    for path in public_paths():
+        if path == "/no-such-page/":
+            continue
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 375:
+            too_wide[path] = width
+    assert too_wide == {}
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_it_shows_the_home_grid_as_lists_on_a_phone(seeded_site, new_context):
+    page = new_context(viewport={"width": 375, "height": 800}).new_page()
+    page.goto(reverse("claims:home"))
+
+    assert not page.locator(".table-scroll").is_visible()
+    fda_not_approved = page.get_by_role(
+        "link", name="2 claims with case series evidence, FDA: not approved"
+    )
+    assert fda_not_approved.is_visible()
+
+
+# --- Favicon ----------------------------------------------------------------------------------
+
+
+def test_it_serves_a_favicon_where_browsers_look_for_one(client):
+    response = client.get("/favicon.ico", follow=True)
+
+    [(icon_url, status)] = response.redirect_chain
+    assert status == 302
+    assert icon_url.startswith("/static/claims/favicon.") and icon_url.endswith(".svg")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+
+
+@pytest.mark.django_db
+def test_it_names_the_favicon_on_every_page(client):
+    html = client.get(reverse("claims:evidence")).text
+
+    assert '<link rel="icon" href="/static/claims/favicon.' in html
