@@ -46,6 +46,7 @@ def get_public_claim(request, slug):
 
 # ASCII digits only: str.isdigit() also accepts "²" and "①", which int() then refuses.
 PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
+LAST_PAGE_NUMBER = 999_999_999  # the largest PAGE_NUMBER reads; the OpenAPI document says so
 
 
 # What claims a clinic's, a treatment's or a source's own page is reached through.
