@@ -139,16 +139,17 @@ def test_it_passes_axe_on_every_kind_of_page(seeded_site, new_context, width):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_it_never_scrolls_sideways_on_a_phone(seeded_site, new_context):
-    page = new_context(viewport={"width": 375, "height": 800}).new_page()
+@pytest.mark.parametrize("width", WIDTHS)
+def test_it_never_scrolls_sideways(seeded_site, new_context, width):
+    page = new_context(viewport={"width": width, "height": 800}).new_page()
     too_wide = {}
     for path in public_paths():
         if path == "/no-such-page/":
             continue
         page.goto(path)
-        width = page.evaluate("document.documentElement.scrollWidth")
-        if width > 375:
-            too_wide[path] = width
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        if scroll_width > width:
+            too_wide[path] = scroll_width
     assert too_wide == {}
 
 
