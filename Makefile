@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint migrate seed superuser collectstatic backup restore bench faults validators
+.PHONY: run test install install-dev lint migrate seed superuser collectstatic backup restore bench faults validators audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,3 +77,14 @@ bench: install-dev
 faults: install-dev
 	DEBUG=0 SECRET_KEY=collectstatic-only $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python bench/faults.py $(FAULTS_ARGS)
+
+# Lighthouse's four scores (mobile) for /, /claims/ and a claim page, on the seed under
+# gunicorn with DEBUG off (about a minute). Not in `make test`: slow, and its performance
+# score varies. AUDIT_ARGS="--record docs/lighthouse.md" writes the table there.
+AUDIT := tests/audit/node_modules/.installed
+$(AUDIT): tests/audit/package-lock.json
+	@# npm ci refuses this lock file (a peer of third-party-web); install honours it.
+	npm install --prefix tests/audit --no-save --no-audit --no-fund --silent && touch $@
+audit: install $(AUDIT)
+	DEBUG=0 SECRET_KEY=collectstatic-only $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python bench/audit.py $(AUDIT_ARGS)

@@ -9,6 +9,7 @@ from collections import defaultdict
 from functools import wraps
 from itertools import islice
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.db.models.lookups import In
@@ -27,7 +28,7 @@ from claims.models import (
     Route,
     Status,
 )
-from claims.views import PAGE_SIZE, requested_page
+from claims.views import LAST_PAGE_NUMBER, PAGE_SIZE, requested_page
 
 
 def json_response(data, status=200):
@@ -401,6 +402,7 @@ def api_page(request):
             "feed_url": url("claims:feed"),
             "openapi_url": request.build_absolute_uri(reverse("claims:api-openapi")),
             "page_size": PAGE_SIZE,
+            "last_page_number": LAST_PAGE_NUMBER,
         },
     )
 
@@ -415,7 +417,26 @@ def openapi(server_url):
     jurisdictions = claim_filter.jurisdictions
     codes = [j.code for j in jurisdictions]
     statuses = [status.value for status in Status]
-    enums = {"route": Route.values, "origin": Origin.values, **dict.fromkeys(codes, statuses)}
+    # The values the list knows for these parameters. The API takes the /claims/ page's
+    # parameters and treats them as that page does (a shared link means the same thing in
+    # every format): an unknown value is ignored and named in `notices`, never refused. So
+    # the document lists the known values as examples, not as an enum it does not enforce.
+    known_values = {
+        "route": Route.values,
+        "origin": Origin.values,
+        **dict.fromkeys(codes, statuses),
+    }
+
+    def string_of(values, description):
+        return (
+            {
+                "type": "string",
+                "examples": list(values),
+                "description": f"{description} Known values: {', '.join(values)}.",
+            }
+            if values
+            else {"type": "string"}
+        )
 
     def ref(name):
         return {"$ref": f"#/components/schemas/{name}"}
@@ -529,9 +550,7 @@ def openapi(server_url):
     )
 
     def list_parameter(param, label):
-        items = {"type": "string"}
-        if param in enums:
-            items["enum"] = enums[param]
+        items = string_of(known_values.get(param, []), "Others are ignored with a notice.")
         return {
             "name": param,
             "in": "query",
@@ -553,15 +572,17 @@ def openapi(server_url):
         {
             "name": "sort",
             "in": "query",
-            "description": "Order of the results; relevance only with q.",
-            "schema": {"type": "string", "enum": list(Sort.ORDERINGS)},
+            "description": "Order of the results; relevance only with q. Any other value "
+            "is ignored with a notice, and the default order is used.",
+            "schema": string_of(list(Sort.ORDERINGS), "Others are ignored with a notice."),
         },
     ]
     page_parameter = {
         "name": "page",
         "in": "query",
-        "description": f"Page number; {PAGE_SIZE} claims a page.",
-        "schema": {"type": "integer", "minimum": 1},
+        "description": f"Page number; {PAGE_SIZE} claims a page. A page past the last one "
+        "answers 404.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": LAST_PAGE_NUMBER},
     }
 
     def error(description):
@@ -575,6 +596,14 @@ def openapi(server_url):
             "description": "How many claims the download holds, counted as it starts.",
             "schema": {"type": "integer", "minimum": 0},
         }
+    }
+
+    # Any endpoint, before its view runs (claims/middleware.py).
+    common_errors = {
+        "414": error(
+            f"The query string is longer than {settings.MAX_QUERY_STRING_LENGTH} characters."
+        ),
+        "503": error("The database is unavailable for a moment; see Retry-After."),
     }
 
     return {
@@ -599,8 +628,11 @@ def openapi(server_url):
                             "description": "One page of claims, with facet counts.",
                             "content": json_content(ref("ClaimPage")),
                         },
-                        "400": error("The page is not a positive whole number."),
+                        "400": error(
+                            f"The page is not a whole number from 1 to {LAST_PAGE_NUMBER}."
+                        ),
                         "404": error("The page is past the last one."),
+                        **common_errors,
                     },
                 }
             },
@@ -613,7 +645,8 @@ def openapi(server_url):
                             "name": "slug",
                             "in": "path",
                             "required": True,
-                            "schema": {"type": "string"},
+                            # Django's slug converter: any other path is not this endpoint.
+                            "schema": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
                         }
                     ],
                     "responses": {
@@ -622,6 +655,7 @@ def openapi(server_url):
                             "content": json_content(ref("ClaimDetail")),
                         },
                         "404": error("No published claim has this slug."),
+                        **common_errors,
                     },
                 }
             },
@@ -644,7 +678,8 @@ def openapi(server_url):
                                     }
                                 )
                             ),
-                        }
+                        },
+                        **common_errors,
                     },
                 }
             },
@@ -664,7 +699,8 @@ def openapi(server_url):
                             "header row.",
                             "headers": total_count_header,
                             "content": {"text/csv": {"schema": {"type": "string"}}},
-                        }
+                        },
+                        **common_errors,
                     },
                 }
             },

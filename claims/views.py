@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.templatetags.static import static
 
 from claims.cache import public_page
 from claims.filters import ClaimFilter
@@ -48,6 +48,7 @@ def get_public_claim(request, slug):
 
 # ASCII digits only: str.isdigit() also accepts "²" and "①", which int() then refuses.
 PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
+LAST_PAGE_NUMBER = 999_999_999  # the largest PAGE_NUMBER reads; the OpenAPI document says so
 
 
 # What claims a clinic's, a treatment's or a source's own page is reached through.
@@ -180,13 +181,7 @@ def claim_detail(request, slug):
             "changes": public_changes(claim, jurisdictions, flag_records),
             "show_questions": any(flag.calls_for_questions for flag in flags),
             "injected": Route(treatment.route).is_injection,
-            "claim_review": claim_review(
-                claim,
-                flags,
-                citations,
-                page_url,
-                request.build_absolute_uri(reverse("claims:evidence")),
-            ),
+            "claim_review": claim_review(claim, flags, citations, page_url),
             "canonical_url": page_url,
             "links": {
                 "clinic": list_url(clinic=[claim.clinic.slug]),
@@ -354,3 +349,11 @@ def about_exosomes(request):
     """What exosomes are and where they come from (which decides the EU's human-derived
     question), with the trial counts and their caveats."""
     return render(request, "claims/exosomes.html")
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says; send them to the site's icon.
+    Temporary, as the icon's hashed name changes with its content."""
+    response = redirect(static("claims/favicon.svg"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

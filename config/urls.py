@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 
 from claims.health import healthz
 from claims.sitemaps import SITEMAPS
+from claims.views import favicon
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
@@ -23,6 +24,7 @@ urlpatterns = [
         {"sitemaps": SITEMAPS},
         name="sitemap-section",
     ),
+    path("favicon.ico", favicon, name="favicon"),
     path(
         "robots.txt",
         TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),

@@ -315,7 +315,9 @@ class TestOpenApi:
         validate(document)
         parameters = document["paths"]["/api/claims/"]["get"]["parameters"]
         mhra = next(p for p in parameters if p["name"] == "mhra")
-        assert mhra["schema"]["items"]["enum"] == [status.value for status in Status]
+        # Known values, not an enum: the API ignores others with a notice (see TestList).
+        assert mhra["schema"]["items"]["examples"] == [status.value for status in Status]
+        assert "enum" not in mhra["schema"]["items"]
         assert (
             "mhra"
             in document["components"]["schemas"]["Claim"]["properties"]["flags"]["properties"]
@@ -323,6 +325,25 @@ class TestOpenApi:
         assert {"q", "clinic", "country", "fda", "eu", "sort", "page"} <= {
             p["name"] for p in parameters
         }
+
+    def test_its_page_bounds_are_the_ones_the_api_reads(self, client, catalogue):
+        # Issue 15: the document said any page >= 1, and page=1000000000 answered 400.
+        parameters = openapi(client)["paths"]["/api/claims/"]["get"]["parameters"]
+        bounds = next(p for p in parameters if p["name"] == "page")["schema"]
+
+        assert client.get(f"{LIST}?page={bounds['minimum']}").status_code == 200
+        assert client.get(f"{LIST}?page={bounds['maximum']}").status_code == 404  # past the last
+        assert client.get(f"{LIST}?page={bounds['maximum'] + 1}").status_code == 400
+        assert client.get(f"{LIST}?page={bounds['minimum'] - 1}").status_code == 400
+
+    def test_it_documents_known_values_without_refusing_others(self, client, catalogue):
+        # Issue 15: sort and the flags were enums, yet other values are ignored with a notice.
+        parameters = openapi(client)["paths"]["/api/claims/"]["get"]["parameters"]
+        sort = next(p for p in parameters if p["name"] == "sort")["schema"]
+
+        assert "enum" not in sort
+        assert "newest" in sort["examples"]
+        assert client.get(f"{LIST}?sort=sideways").status_code == 200
 
     @pytest.mark.parametrize(
         "query", ["", "country=GB&fda=not-approved", "q=clinic&sort=relevance", "clinic=nope"]

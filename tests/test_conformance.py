@@ -25,16 +25,25 @@ SEED = Path(__file__).resolve().parent.parent / "fixtures" / "seed.json"
 WIDTHS = [1280, 375]
 
 
+def seed():
+    """The seed, with its last claim retracted: a retracted page is a kind of page too."""
+    call_command("loaddata", str(SEED), verbosity=0)
+    Claim.objects.published().order_by("slug").last().retract(note="Retracted for the test.")
+
+
 def public_paths():
-    """One page of every kind readers reach, from the seed."""
+    """One page of every kind readers reach, from the seed (see `seed`)."""
     claim = Claim.objects.published().order_by("slug").first()
+    retracted = Claim.objects.filter(state=Claim.State.RETRACTED).order_by("slug").first()
     treatment = Treatment.objects.filter(claims__state="published").order_by("slug").first()
     return [
         reverse("claims:home"),
         reverse("claims:list"),
         f"{reverse('claims:list')}?route=intradermal-injection&fda=not-approved",
         f"{reverse('claims:list')}?q=exosomes",
+        f"{reverse('claims:list')}?q=no-such-words-anywhere",
         claim.get_absolute_url(),
+        retracted.get_absolute_url(),
         Clinic.objects.filter(claims__state="published")
         .order_by("slug")
         .first()
@@ -43,6 +52,9 @@ def public_paths():
         ExosomeSource.objects.filter(treatments=treatment).get().get_absolute_url(),
         reverse("claims:evidence"),
         reverse("claims:regulatory"),
+        reverse("claims:method"),
+        reverse("claims:safety"),
+        reverse("claims:exosomes"),
         reverse("claims:api"),
         "/no-such-page/",
     ]
@@ -61,7 +73,7 @@ def test_it_serves_html_the_nu_checker_finds_no_error_in(client, tmp_path):
     require(VNU, "The Nu HTML Checker (vnu-jar)")
     if shutil.which("java") is None:
         _skip_or_fail("Java is not installed (the Nu HTML Checker needs a JRE)")
-    call_command("loaddata", str(SEED), verbosity=0)
+    seed()
     files = {}
     for number, path in enumerate(public_paths()):
         response = client.get(path)
@@ -93,7 +105,7 @@ def test_it_serves_html_the_nu_checker_finds_no_error_in(client, tmp_path):
 
 @pytest.fixture
 def seeded_site(transactional_db):
-    call_command("loaddata", str(SEED), verbosity=0)
+    seed()
 
 
 @pytest.mark.browser
@@ -120,3 +132,55 @@ def test_it_passes_axe_on_every_kind_of_page(seeded_site, new_context, width):
             for violation in result["violations"]
         ]
     assert found == []
+
+
+# --- Layout on a phone ------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_it_never_scrolls_sideways(seeded_site, new_context, width):
+    page = new_context(viewport={"width": width, "height": 800}).new_page()
+    too_wide = {}
+    for path in public_paths():
+        if path == "/no-such-page/":
+            continue
+        page.goto(path)
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        if scroll_width > width:
+            too_wide[path] = scroll_width
+    assert too_wide == {}
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_it_shows_the_home_grid_as_lists_on_a_phone(seeded_site, new_context):
+    page = new_context(viewport={"width": 375, "height": 800}).new_page()
+    page.goto(reverse("claims:home"))
+
+    assert not page.locator(".table-scroll").is_visible()
+    fda_not_approved = page.get_by_role(
+        "link", name="2 claims with case series evidence, FDA: not approved"
+    )
+    assert fda_not_approved.is_visible()
+
+
+# --- Favicon ----------------------------------------------------------------------------------
+
+
+def test_it_serves_a_favicon_where_browsers_look_for_one(client):
+    response = client.get("/favicon.ico", follow=True)
+
+    [(icon_url, status)] = response.redirect_chain
+    assert status == 302
+    assert icon_url.startswith("/static/claims/favicon.") and icon_url.endswith(".svg")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+
+
+@pytest.mark.django_db
+def test_it_names_the_favicon_on_every_page(client):
+    html = client.get(reverse("claims:evidence")).text
+
+    assert '<link rel="icon" href="/static/claims/favicon.' in html

@@ -21,6 +21,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from claims.models import Claim, Clinic, Conference, Status
+from claims.schema_org import short_claim
 from claims.sitemaps import SITEMAPS
 from tests.conftest import make_claim, make_clinic, make_status, make_treatment
 
@@ -287,7 +288,8 @@ def test_it_keeps_editors_text_inside_the_json_ld(client, hostile_claim):
     assert len(blocks) == 1
     assert "<" not in blocks[0]  # nothing can close the <script> early
     data = json.loads(blocks[0])
-    assert data["claimReviewed"] == hostile_claim.statement
+    # Within ClaimReview's 75 characters (issue 15), the rest of the text intact.
+    assert data["claimReviewed"] == short_claim(hostile_claim)
     assert data["itemReviewed"]["author"]["name"] == hostile_claim.clinic.name
 
 
@@ -359,7 +361,8 @@ def test_it_serves_whatever_editors_type_in_every_format(client, jurisdictions, 
             get(claim.get_absolute_url()),
             re.S,
         )
-        assert json.loads(json_ld[1])["claimReviewed"] == statement
+        reviewed = short_claim(Claim(title=title, statement=statement))
+        assert json.loads(json_ld[1])["claimReviewed"] == reviewed
         for path in feeds:
             ElementTree.fromstring(get(path))  # well-formed XML
         api = json.loads(get(reverse("claims:api-claim", args=[claim.slug])))

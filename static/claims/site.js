@@ -67,11 +67,13 @@
     return link.origin === window.location.origin && link.pathname === window.location.pathname;
   }
 
-  // On a phone the filters fold away under their summary so the results come first into view.
-  function foldFiltersOnSmallScreens() {
-    if (!window.matchMedia("(max-width: 52rem)").matches) return;
+  // The filter panel comes closed, so on a phone the results come first into view from the
+  // first paint. Wide screens show its content with CSS alone; opening it there too keeps
+  // its state true for assistive technology (and shows it in browsers the CSS misses).
+  function openFiltersOnWideScreens() {
+    if (window.matchMedia("(max-width: 52rem)").matches) return;
     document.querySelectorAll("[data-collapse-on-small]").forEach(function (panel) {
-      panel.open = false;
+      panel.open = true;
     });
   }
 
@@ -98,6 +100,6 @@
     });
     window.addEventListener("popstate", function () { load(window.location.href, false); });
   }
-  foldFiltersOnSmallScreens();
+  openFiltersOnWideScreens();
   setUpCopyButtons();
 })();
