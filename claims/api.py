@@ -312,7 +312,8 @@ def citation_data(citation):
 @public_page
 def claim_list(request):
     page_number, page_notice = requested_page(request.GET.get("page"))
-    if page_notice:
+    # The page's own links never send an empty page; a client that does has a bug to be told of.
+    if page_notice or request.GET.get("page") == "":
         return json_error(400, "“page” must be a positive whole number.")
     claim_filter = ClaimFilter(request.GET, request=request)
     jurisdictions = claim_filter.jurisdictions

@@ -154,7 +154,7 @@ class TestList:
             "Ignored the sort order “sideways”.",
         ]
 
-    @pytest.mark.parametrize("page", ["abc", "0", "-1", "1.5", "99999999999999999999"])
+    @pytest.mark.parametrize("page", ["abc", "0", "-1", "1.5", "99999999999999999999", ""])
     def test_it_refuses_a_page_that_is_not_a_positive_whole_number(self, client, catalogue, page):
         response = client.get(f"{LIST}?page={page}")
 
