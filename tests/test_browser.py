@@ -324,3 +324,24 @@ def test_it_copies_the_current_url(new_context, live_server, catalogue):
     page.get_by_role("button", name="Link copied").wait_for()
 
     assert page.evaluate("navigator.clipboard.readText()") == live_server.url + FILTERED
+
+
+def test_it_lets_keyboard_users_skip_to_the_results_and_to_the_filters(page, catalogue):
+    page.goto(LIST)
+    names = []
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        names.append(page.evaluate("document.activeElement.textContent").strip())
+    assert names == ["Skip to content", "Skip to results", "Skip to filters"]
+
+    page.keyboard.press("Shift+Tab")
+    assert page.get_by_role("link", name="Skip to results").is_visible()  # shown on focus
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "results-heading"
+
+    page.goto(LIST)
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to filters"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "id_q"  # the first filter

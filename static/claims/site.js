@@ -98,8 +98,19 @@
       event.preventDefault();
       load(link.href, true);
     });
-    window.addEventListener("popstate", function () { load(window.location.href, false); });
+    window.addEventListener("popstate", function (event) {
+      // A skip link's #fragment is the same list: reloading it would take the focus away.
+      if (event.state === null && window.location.hash) return;
+      load(window.location.href, false);
+    });
   }
+  // "Skip to filters" on a phone lands on a folded panel: unfold it, so the next Tab is a filter.
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest('a[href="#id_q"]')) return;
+    document.querySelectorAll("#filters [data-collapse-on-small]").forEach(function (panel) {
+      panel.open = true;
+    });
+  });
   openFiltersOnWideScreens();
   setUpCopyButtons();
 })();
