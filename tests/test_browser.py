@@ -345,3 +345,14 @@ def test_it_lets_keyboard_users_skip_to_the_results_and_to_the_filters(page, cat
     assert page.evaluate("document.activeElement.textContent") == "Skip to filters"
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "id_q"  # the first filter
+
+
+def test_it_explains_the_flags_without_a_hover(page, catalogue):
+    page.goto(LIST)
+    legend = page.locator(".flag-legend")
+
+    legend.get_by_text("What the flags on this page mean").click()  # a tap or Enter, no hover
+
+    assert legend.get_by_text("Not approved", exact=True).is_visible()
+    assert legend.get_by_text(str(Status.NOT_APPROVED.meaning)).is_visible()
+    assert legend.get_by_role("link").get_attribute("href") == reverse("claims:regulatory")
