@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
-from claims.models import Origin, Route, SourceCategory, Status
+from claims.models import Claim, Origin, Route, SourceCategory, Status
 from claims.views import PAGE_SIZE
 from tests.conftest import (
     make_claim,
@@ -356,3 +356,20 @@ def test_it_explains_the_flags_without_a_hover(page, catalogue):
     assert legend.get_by_text("Not approved", exact=True).is_visible()
     assert legend.get_by_text(str(Status.NOT_APPROVED.meaning)).is_visible()
     assert legend.get_by_role("link").get_attribute("href") == reverse("claims:regulatory")
+
+
+def test_it_copies_a_claim_pages_canonical_url(new_context, live_server, catalogue):
+    claim = Claim.objects.get(title="Rose serum calms rosacea")
+    context = new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = context.new_page()
+    page.goto(claim.get_absolute_url() + "?utm_source=newsletter")
+    button = page.get_by_role("button", name="Copy link")
+
+    assert button.is_visible()
+    button.click()
+    page.get_by_role("button", name="Link copied").wait_for()
+
+    assert page.evaluate("navigator.clipboard.readText()") == (
+        live_server.url + claim.get_absolute_url()
+    )

@@ -9,7 +9,9 @@
       if (!navigator.clipboard) return;
       button.hidden = false;
       button.addEventListener("click", function () {
-        navigator.clipboard.writeText(window.location.href).then(function () {
+        // A claim page names its canonical URL; the list's address bar is always canonical.
+        var url = button.dataset.copyLink || window.location.href;
+        navigator.clipboard.writeText(url).then(function () {
           button.textContent = "Link copied";
           setTimeout(function () { button.textContent = "Copy link"; }, 2000);
         });
