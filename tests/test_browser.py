@@ -373,3 +373,17 @@ def test_it_copies_a_claim_pages_canonical_url(new_context, live_server, catalog
     assert page.evaluate("navigator.clipboard.readText()") == (
         live_server.url + claim.get_absolute_url()
     )
+
+
+def test_it_keeps_the_facets_and_the_active_filters_on_an_empty_result(page, catalogue):
+    page.goto(f"{LIST}?q=nothing-matches-this&route=topical-intact-skin")
+
+    assert summary(page).startswith("0 claims")
+    chips = page.get_by_role("list", name="Active filters")
+    assert chips.get_by_role("link", name="Remove filter").count() == 2  # the search, the route
+    assert chips.get_by_role("link", name="Remove filter").first.is_visible()
+    assert page.locator("#facet-route").is_visible()
+    assert page.locator("#f-route-topical-intact-skin").is_checked()  # untick it from here
+    clinics = page.locator("#facet-clinic")
+    assert clinics.is_visible()
+    assert clinics.get_by_text("No claims under the other filters.").is_visible()
