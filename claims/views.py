@@ -139,6 +139,8 @@ def claim_list(request):
 
     page = paginator.page(page_number)
     summary = claim_filter.summary(paginator.count)
+    rows = rows_with_flags(page.object_list, claim_filter.jurisdictions)
+    shown = {flag.status for _, flags in rows for flag in flags}
     context = {
         "filter": claim_filter,
         "facets": claim_filter.facets(),
@@ -154,7 +156,9 @@ def claim_list(request):
         if page.has_previous()
         else None,
         "next_url": claim_filter.url(page=page.next_page_number()) if page.has_next() else None,
-        "rows": rows_with_flags(page.object_list, claim_filter.jurisdictions),
+        "rows": rows,
+        # The flags' meanings in words, for readers who never see a hover tooltip.
+        "statuses_shown": [status for status in Status if status in shown],
         "canonical_url": request.build_absolute_uri(claim_filter.url(page=page_number)),
     }
     return render(request, "claims/claim_list.html", context)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
-from claims.models import Origin, Route, SourceCategory, Status
+from claims.models import Claim, Origin, Route, SourceCategory, Status
 from claims.views import PAGE_SIZE
 from tests.conftest import (
     make_claim,
@@ -324,3 +324,66 @@ def test_it_copies_the_current_url(new_context, live_server, catalogue):
     page.get_by_role("button", name="Link copied").wait_for()
 
     assert page.evaluate("navigator.clipboard.readText()") == live_server.url + FILTERED
+
+
+def test_it_lets_keyboard_users_skip_to_the_results_and_to_the_filters(page, catalogue):
+    page.goto(LIST)
+    names = []
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        names.append(page.evaluate("document.activeElement.textContent").strip())
+    assert names == ["Skip to content", "Skip to results", "Skip to filters"]
+
+    page.keyboard.press("Shift+Tab")
+    assert page.get_by_role("link", name="Skip to results").is_visible()  # shown on focus
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "results-heading"
+
+    page.goto(LIST)
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to filters"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "id_q"  # the first filter
+
+
+def test_it_explains_the_flags_without_a_hover(page, catalogue):
+    page.goto(LIST)
+    legend = page.locator(".flag-legend")
+
+    legend.get_by_text("What the flags on this page mean").click()  # a tap or Enter, no hover
+
+    assert legend.get_by_text("Not approved", exact=True).is_visible()
+    assert legend.get_by_text(str(Status.NOT_APPROVED.meaning)).is_visible()
+    assert legend.get_by_role("link").get_attribute("href") == reverse("claims:regulatory")
+
+
+def test_it_copies_a_claim_pages_canonical_url(new_context, live_server, catalogue):
+    claim = Claim.objects.get(title="Rose serum calms rosacea")
+    context = new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = context.new_page()
+    page.goto(claim.get_absolute_url() + "?utm_source=newsletter")
+    button = page.get_by_role("button", name="Copy link")
+
+    assert button.is_visible()
+    button.click()
+    page.get_by_role("button", name="Link copied").wait_for()
+
+    assert page.evaluate("navigator.clipboard.readText()") == (
+        live_server.url + claim.get_absolute_url()
+    )
+
+
+def test_it_keeps_the_facets_and_the_active_filters_on_an_empty_result(page, catalogue):
+    page.goto(f"{LIST}?q=nothing-matches-this&route=topical-intact-skin")
+
+    assert summary(page).startswith("0 claims")
+    chips = page.get_by_role("list", name="Active filters")
+    assert chips.get_by_role("link", name="Remove filter").count() == 2  # the search, the route
+    assert chips.get_by_role("link", name="Remove filter").first.is_visible()
+    assert page.locator("#facet-route").is_visible()
+    assert page.locator("#f-route-topical-intact-skin").is_checked()  # untick it from here
+    clinics = page.locator("#facet-clinic")
+    assert clinics.is_visible()
+    assert clinics.get_by_text("No claims under the other filters.").is_visible()

@@ -9,7 +9,9 @@
       if (!navigator.clipboard) return;
       button.hidden = false;
       button.addEventListener("click", function () {
-        navigator.clipboard.writeText(window.location.href).then(function () {
+        // A claim page names its canonical URL; the list's address bar is always canonical.
+        var url = button.dataset.copyLink || window.location.href;
+        navigator.clipboard.writeText(url).then(function () {
           button.textContent = "Link copied";
           setTimeout(function () { button.textContent = "Copy link"; }, 2000);
         });
@@ -98,8 +100,19 @@
       event.preventDefault();
       load(link.href, true);
     });
-    window.addEventListener("popstate", function () { load(window.location.href, false); });
+    window.addEventListener("popstate", function (event) {
+      // A skip link's #fragment is the same list: reloading it would take the focus away.
+      if (event.state === null && window.location.hash) return;
+      load(window.location.href, false);
+    });
   }
+  // "Skip to filters" on a phone lands on a folded panel: unfold it, so the next Tab is a filter.
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest('a[href="#id_q"]')) return;
+    document.querySelectorAll("#filters [data-collapse-on-small]").forEach(function (panel) {
+      panel.open = true;
+    });
+  });
   openFiltersOnWideScreens();
   setUpCopyButtons();
 })();
