@@ -13,11 +13,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+
+from faults import start_gunicorn  # bench/ is on the path: these scripts run as files
 
 ROOT = Path(__file__).resolve().parent.parent
 LIGHTHOUSE = ROOT / "tests" / "audit" / "node_modules" / ".bin" / "lighthouse"
@@ -35,29 +34,6 @@ def django_env(database):
         "LOG_LEVEL": "CRITICAL",
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
-
-
-def start_gunicorn(env, port):
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py"]
-        + ["--bind", f"127.0.0.1:{port}", "--workers", "2", "config.wsgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read()
-            return process
-        except urllib.error.HTTPError:
-            return process
-        except OSError:
-            time.sleep(0.3)
-    os.killpg(process.pid, signal.SIGKILL)
-    raise RuntimeError("gunicorn did not start")
 
 
 def scores(url, chromium):
