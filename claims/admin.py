@@ -413,17 +413,22 @@ class RegulatoryStatusInline(admin.StackedInline):
         "checked_on",
     ]
 
+    def _gated(self, request, treatment):
+        # Asked by each permission check below, several times per form: one query per request.
+        answers = request.__dict__.setdefault("_status_review_gates", {})
+        key = treatment.pk if treatment is not None else None
+        if key not in answers:
+            answers[key] = revisions.status_needs_review(treatment, request.user)
+        return answers[key]
+
     def has_add_permission(self, request, obj=None):
-        gated = revisions.status_needs_review(obj, request.user)
-        return not gated and super().has_add_permission(request, obj)
+        return not self._gated(request, obj) and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        gated = revisions.status_needs_review(obj, request.user)
-        return not gated and super().has_change_permission(request, obj)
+        return not self._gated(request, obj) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        gated = revisions.status_needs_review(obj, request.user)
-        return not gated and super().has_delete_permission(request, obj)
+        return not self._gated(request, obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Treatment)

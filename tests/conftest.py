@@ -221,18 +221,20 @@ def claim(jurisdictions):
     return make_claim(treatment=treatment)
 
 
+def make_staff(username, password, group):
+    user = User.objects.create_user(username, password=password, is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
 @pytest.fixture
 def editor(db):
-    user = User.objects.create_user("editor", password="pw-editor-123", is_staff=True)
-    user.groups.add(Group.objects.get(name="Editors"))
-    return user
+    return make_staff("editor", "pw-editor-123", "Editors")
 
 
 @pytest.fixture
 def publisher(db):
-    user = User.objects.create_user("publisher", password="pw-publisher-123", is_staff=True)
-    user.groups.add(Group.objects.get(name="Publishers"))
-    return user
+    return make_staff("publisher", "pw-publisher-123", "Publishers")
 
 
 @pytest.fixture

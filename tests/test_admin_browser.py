@@ -5,13 +5,13 @@ live server and page fixtures are in tests/conftest.py."""
 import importlib
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.urls import reverse
 
 from claims.models import Claim, Status
-from tests.conftest import make_claim, make_status, make_treatment
+from tests.conftest import make_claim, make_staff, make_status, make_treatment
 
 # Transactional (the live server reads the data from another thread), with the database as the
 # migrations left it restored first: an earlier transactional test's flush would have taken the
@@ -52,9 +52,7 @@ def groups(db):
 
 @pytest.fixture
 def publisher_login(groups):
-    user = User.objects.create_user("pat", password=PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get(name="Publishers"))
-    return user.username, PASSWORD
+    return make_staff("pat", PASSWORD, "Publishers").username, PASSWORD
 
 
 def test_a_publisher_publishes_a_claim_that_readers_then_see(
@@ -100,8 +98,7 @@ def test_an_editors_change_waits_until_a_publisher_approves_it(
     client, new_context, in_review, publisher_login
 ):
     in_review.publish()
-    editor = User.objects.create_user("eddie", password=EDITOR_PASSWORD, is_staff=True)
-    editor.groups.add(Group.objects.get(name="Editors"))
+    make_staff("eddie", EDITOR_PASSWORD, "Editors")
     change = reverse("admin:claims_claim_change", args=[in_review.pk])
 
     editing = new_context().new_page()

@@ -7,7 +7,6 @@ import importlib
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from claims.models import Claim, Jurisdiction, Status
@@ -17,6 +16,7 @@ from tests.conftest import (
     make_clinic,
     make_indication,
     make_override,
+    make_staff,
     make_status,
     make_treatment,
 )
@@ -110,9 +110,7 @@ def publisher_login():
         publishers_migration.create_publishers(apps, schema_editor=None)
     finally:
         config.models_module = models_module
-    user = User.objects.create_user("pat", password="pw-publisher-123", is_staff=True)
-    user.groups.add(Group.objects.get(name="Publishers"))
-    return user.username, "pw-publisher-123"
+    return make_staff("pat", "pw-publisher-123", "Publishers").username, "pw-publisher-123"
 
 
 def test_it_fits_the_admin_in_1280_px(new_context, catalogue, publisher_login):

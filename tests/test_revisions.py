@@ -8,7 +8,6 @@ import io
 from datetime import date
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -22,7 +21,7 @@ from claims.models import (
     Status,
     StatusRevision,
 )
-from tests.conftest import make_claim, make_override, make_status, make_treatment
+from tests.conftest import make_claim, make_override, make_staff, make_status, make_treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -80,9 +79,7 @@ def login(client, user):
 
 @pytest.fixture
 def second_editor(db):
-    user = User.objects.create_user("editor2", password="pw-editor-456", is_staff=True)
-    user.groups.add(Group.objects.get(name="Editors"))
-    return user
+    return make_staff("editor2", "pw-editor-456", "Editors")
 
 
 @pytest.fixture
@@ -318,6 +315,22 @@ def test_it_makes_the_treatments_inline_statuses_read_only_for_editors(client, e
     (statuses,) = response.context["inline_admin_formsets"]
     assert not statuses.has_change_permission
     assert not statuses.has_add_permission
+    assert not statuses.has_delete_permission
+
+
+def test_it_asks_once_per_request_whether_the_treatments_statuses_wait_for_review(
+    client, editor, published, monkeypatch
+):
+    asked = []
+
+    def status_needs_review(treatment, user):
+        asked.append(treatment.pk)
+        return True
+
+    monkeypatch.setattr(revisions, "status_needs_review", status_needs_review)
+    login(client, editor)
+    client.get(reverse("admin:claims_treatment_change", args=[published.treatment_id]))
+    assert asked == [published.treatment_id]
 
 
 def test_it_keeps_a_new_status_for_a_public_treatment_pending(client, editor, published, eu):
