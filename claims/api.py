@@ -28,7 +28,7 @@ from claims.models import (
     Route,
     Status,
 )
-from claims.views import LAST_PAGE_NUMBER, PAGE_SIZE, requested_page
+from claims.paging import LAST_PAGE_NUMBER, PAGE_SIZE, requested_page
 
 
 def json_response(data, status=200):
