@@ -15,9 +15,10 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from claims.api import claims_as_data, read_only
 from claims.cells import defuse
 from claims.filters import ClaimFilter
+from claims.responses import read_only
+from claims.shapes import claims_as_data
 
 FILENAME_SUMMARY_LENGTH = 80
 # The response goes out in pieces of about this many characters: a piece per claim cost a

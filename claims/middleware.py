@@ -9,6 +9,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.template import loader
 
+from claims.responses import json_error, wants_json_errors
+
 logger = logging.getLogger(__name__)
 
 # What a 503 asks clients (and crawlers) to wait before trying again.
@@ -18,8 +20,6 @@ RETRY_AFTER_SECONDS = 30
 def error_response(request, status, template_name, message):
     """An error page rendered without a request context (so without touching the database),
     or the API's JSON error shape on the API and export paths."""
-    from claims.api import json_error, wants_json_errors
-
     if wants_json_errors(request):
         return json_error(status, message)
     return HttpResponse(loader.render_to_string(template_name, {"message": message}), status=status)

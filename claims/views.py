@@ -1,5 +1,3 @@
-import re
-
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Subquery
@@ -22,9 +20,9 @@ from claims.models import (
     Status,
     Treatment,
 )
+from claims.paging import PAGE_SIZE, requested_page
 from claims.schema_org import claim_review
 
-PAGE_SIZE = 25
 CORRECTIONS_SHOWN = 50  # the newest, on /method/; each claim's page lists all of its own
 
 
@@ -46,11 +44,6 @@ def get_public_claim(request, slug):
     return claim
 
 
-# ASCII digits only: str.isdigit() also accepts "²" and "①", which int() then refuses.
-PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
-LAST_PAGE_NUMBER = 999_999_999  # the largest PAGE_NUMBER reads; the OpenAPI document says so
-
-
 # What claims a clinic's, a treatment's or a source's own page is reached through.
 CLAIM_PATHS = {Clinic: "clinic", Treatment: "treatment", ExosomeSource: "treatment__source"}
 
@@ -69,15 +62,6 @@ def get_public_reference(request, queryset, slug):
     if not (request.user.is_authenticated and request.user.has_perm("claims.view_claim")):
         queryset = queryset.filter(pk__in=public_references(queryset.model).values("pk"))
     return get_object_or_404(queryset, slug=slug)
-
-
-def requested_page(raw_page):
-    """The page number asked for, or (1, notice) when it is not a positive whole number."""
-    if raw_page is None or raw_page == "":
-        return 1, None
-    if PAGE_NUMBER.fullmatch(raw_page) and int(raw_page) >= 1:
-        return int(raw_page), None
-    return 1, "Ignored the page number: it is not a positive whole number."
 
 
 def evidence_map(claim_filter):

@@ -33,7 +33,7 @@ urlpatterns = [
 ]
 
 # JSON for the API's paths, the usual pages elsewhere.
-handler404 = "claims.api.page_not_found"
-handler500 = "claims.api.server_error"
+handler404 = "claims.responses.page_not_found"
+handler500 = "claims.responses.server_error"
 # Inside the admin, a page saying what the user's role allows.
 handler403 = "claims.admin.permission_denied"

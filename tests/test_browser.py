@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from claims.models import Claim, Origin, Route, SourceCategory, Status
-from claims.views import PAGE_SIZE
+from claims.paging import PAGE_SIZE
 from tests.conftest import (
     make_claim,
     make_clinic,

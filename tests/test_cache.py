@@ -16,7 +16,7 @@ from django.urls import path, reverse
 from claims.cache import data_version, public_page
 from claims.filters import ClaimFilter
 from claims.models import Citation, RegulatoryStatus, Status
-from claims.views import PAGE_SIZE
+from claims.paging import PAGE_SIZE
 from tests.conftest import make_claim, make_indication
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from claims import api
+from claims import shapes
 from claims.models import Claim, Conference, Route, Status
 from tests import test_filters
 from tests.conftest import (
@@ -114,7 +114,7 @@ def test_it_exports_every_matching_claim_not_one_page(client, jurisdictions):
 def test_it_streams_a_large_export_in_a_fixed_number_of_queries_per_chunk(
     client, jurisdictions, django_assert_max_num_queries, monkeypatch, name
 ):
-    monkeypatch.setattr(api, "CHUNK_SIZE", 100)
+    monkeypatch.setattr(shapes, "CHUNK_SIZE", 100)
     clinic, level = make_clinic(), make_evidence_level()
     treatments = [make_treatment(route=route) for route in Route]
     for treatment in treatments:
@@ -132,7 +132,7 @@ def test_it_streams_a_large_export_in_a_fixed_number_of_queries_per_chunk(
 def test_it_keeps_the_order_of_claims_indications_and_citations_across_chunks(
     client, jurisdictions, monkeypatch
 ):
-    monkeypatch.setattr(api, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(shapes, "CHUNK_SIZE", 2)
     wrinkles, acne = make_indication(name="Wrinkles"), make_indication(name="Acne")
     cities = ["Cork", "Arles", "Eilat", "Bonn", "Delft"]
     citation_urls = {}
