@@ -25,6 +25,13 @@ unless it records a deletion. Window functions run on PostgreSQL and on SQLite (
 index on (id, history_date, history_id) of each table read (migration 0009) hands PostgreSQL
 each object's records in that order, and finds one object's records for a claim's page. Then
 one query per live table for its rows that have no history at all, and one for the jurisdictions.
+
+Measured on PostgreSQL 16 with 20,000 generated claims of four records each: one claim's records
+are an Index Scan of that index (about 1 ms); all 40,000 claim records at or before T are an
+Index Scan feeding a WindowAgg with a run condition, without a sort (about 0.5 s), and rebuilding
+every claim takes about 4.5 s in all. So a list rebuilds only the page it shows: it counts,
+filters and pages `published_ids_as_of(moment)` in SQL, then calls `claims_as_of(moment, ids)`
+for the page's ids.
 """
 
 import re
@@ -32,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import wraps
 
-from django.db.models import Exists, F, OuterRef, Window
+from django.db.models import Exists, F, OuterRef, Q, Window
 from django.db.models.functions import FirstValue, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -167,6 +174,7 @@ def newest_records(history, at):
     newest_first = [F("history_date").desc(), F("history_id").desc()]
     return (
         history.filter(history_date__lte=at)
+        .order_by()  # the history's own order (newest first) would sort every row once more
         .annotate(
             rank=Window(RowNumber(), partition_by=[F("id")], order_by=newest_first),
             newest_type=Window(
@@ -275,6 +283,21 @@ def published_claims_as_of(moment, ids=None):
     published.sort(key=lambda then: then.claim.slug)
     published.sort(key=lambda then: (then.claim.published_at, then.claim.created_at), reverse=True)
     return published
+
+
+def published_ids_as_of(moment):
+    """The ids of the claims published at `moment`, as a subquery, unordered: for a list to
+    count, filter and page in SQL, then rebuild only the page it shows with `claims_as_of`.
+    The state is tested on the records the window kept (a filter applied with the window would
+    pick each claim's newest published record instead)."""
+    live_then = newest_records(Claim.history.all(), moment.at).values("history_id")
+    recorded = Claim.history.filter(history_id__in=live_then, state=Claim.State.PUBLISHED)
+    unrecorded = without_history(Claim).filter(
+        state=Claim.State.PUBLISHED, published_at__lte=moment.at
+    )
+    return Claim.objects.filter(
+        Q(pk__in=recorded.values("id")) | Q(pk__in=unrecorded.values("pk"))
+    ).values("pk")
 
 
 def cached_for_long_when_pinned(view):

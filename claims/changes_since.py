@@ -43,9 +43,9 @@ class ChangesSince:
 def changes_since(then, now):
     """The differences between `then`, the ClaimThen a view showed at a moment (as
     `published_claims_as_of` returns them, filtered like the view), and `now`, a queryset of
-    the claims the view shows now. Four queries for the claims now (with their facts, flags and
-    citations), one for the jurisdictions, and one for what became of the claims that left the
-    view (when some did), whatever the number of claims."""
+    the claims the view shows now. Five queries for the claims now (with their treatments,
+    statuses, overrides and citations), one for the jurisdictions, and one for what became of
+    the claims that left the view (when some did), whatever the number of claims."""
     then = {entry.claim.pk: entry for entry in then}
     jurisdictions = list(Jurisdiction.objects.all())
     current = {
