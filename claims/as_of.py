@@ -26,7 +26,7 @@ index on (id, history_date, history_id) of each table read (migration 0009) hand
 each object's records in that order, and finds one object's records for a claim's page. Then
 one query per live table for its rows that have no history at all, and one for the jurisdictions.
 
-Measured on PostgreSQL 16 with 20,000 generated claims of four records each: one claim's records
+Measured on PostgreSQL 15 with 20,000 generated claims of four records each: one claim's records
 are an Index Scan of that index (about 1 ms); all 40,000 claim records at or before T are an
 Index Scan feeding a WindowAgg with a run condition, without a sort (about 0.5 s), and rebuilding
 every claim takes about 4.5 s in all. So a list rebuilds only the page it shows: it counts,

@@ -319,3 +319,11 @@ def test_the_ids_published_at_a_moment_agree_with_the_claims_rebuilt(pinned):
     )
     assert pinned["added"].pk not in rebuilt
     assert pinned["retracted"].pk in rebuilt
+
+
+def test_it_keeps_an_editors_pinned_page_private(client, pinned, editor):
+    client.force_login(editor)
+    response = client.get(pinned_url(pinned["flagged"], pinned["moment"]))
+    assert response.status_code == 200
+    assert "private" in response["Cache-Control"]
+    assert "max-age=31536000" not in response["Cache-Control"]
