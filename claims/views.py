@@ -5,9 +5,10 @@ from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 
+from claims.as_of import cached_for_long_when_pinned
 from claims.cache import public_page
+from claims.claim_page import claim_page_as_of, live_claim_page
 from claims.filters import ClaimFilter
-from claims.history import public_changes
 from claims.models import (
     Claim,
     ClaimRevision,
@@ -21,7 +22,6 @@ from claims.models import (
     Treatment,
 )
 from claims.paging import PAGE_SIZE, requested_page
-from claims.schema_org import claim_review
 
 CORRECTIONS_SHOWN = 50  # the newest, on /method/; each claim's page lists all of its own
 
@@ -148,54 +148,13 @@ def claim_list(request):
     return render(request, "claims/claim_list.html", context)
 
 
+@cached_for_long_when_pinned
 @public_page
 def claim_detail(request, slug):
     claim = get_public_claim(request, slug)
-    list_filter = ClaimFilter(jurisdictions=Jurisdiction.objects.all())
-    jurisdictions = list_filter.jurisdictions
-    flag_records = claim.flag_records()
-    flags = claim.flags(jurisdictions, flag_records)
-    citations = list(claim.citations.all())
-    list_url = list_filter.url
-    treatment, source = claim.treatment, claim.treatment.source
-    page_url = request.build_absolute_uri(claim.get_absolute_url())
-    return render(
-        request,
-        "claims/claim_detail.html",
-        {
-            "claim": claim,
-            "flags": flags,
-            "citations": citations,
-            "changes": public_changes(claim, jurisdictions, flag_records),
-            "show_questions": any(flag.calls_for_questions for flag in flags),
-            "injected": Route(treatment.route).is_injection,
-            "claim_review": claim_review(claim, flags, citations, page_url),
-            "canonical_url": page_url,
-            "links": {
-                "clinic": list_url(clinic=[claim.clinic.slug]),
-                "country": list_url(country=[claim.clinic.country.code])
-                if claim.clinic.country
-                else None,
-                "treatment": list_url(treatment=[treatment.slug]),
-                "route": list_url(route=[treatment.route]),
-                "source": list_url(source=[source.slug]),
-                "origin": list_url(origin=[source.origin]),
-                "evidence": list_url(evidence=[claim.evidence_level.code])
-                if claim.evidence_level
-                else None,
-                "conference": list_url(conference=[claim.conference.slug])
-                if claim.conference
-                else None,
-                "indications": [
-                    (indication, list_url(indication=[indication.slug]))
-                    for indication in claim.indications.all()
-                ],
-                "flags": [
-                    (flag, list_url(**{flag.jurisdiction.code: [flag.status]})) for flag in flags
-                ],
-            },
-        },
-    )
+    if "as_of" in request.GET or "since" in request.GET:
+        return claim_page_as_of(request, claim)
+    return live_claim_page(request, claim)
 
 
 def entity_page(request, entity, param, facts, statuses=()):
