@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.utils import timezone
 
+from claims import cache as page_cache
 from claims.cache import database_failure, local_pages
 from claims.models import (
     Citation,
@@ -63,9 +64,12 @@ CLAIM_PAGE_QUERIES = 6
 
 
 @pytest.fixture(autouse=True)
-def empty_cache():
+def empty_cache(monkeypatch):
     """Each test starts with an empty cache. A rolled-back test bumps no data version, so a
-    page it cached would otherwise answer the next test (claims/cache.py)."""
+    page it cached would otherwise answer the next test (claims/cache.py). Within a test the
+    process's copy of the version does not expire: on a busy machine a test can outlast
+    VERSION_CHECK_SECONDS, and its query counts would then depend on the clock."""
+    monkeypatch.setattr(page_cache, "VERSION_CHECK_SECONDS", 3600)
     cache.clear()
     local_pages.clear()
     database_failure.forget()
