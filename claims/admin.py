@@ -26,7 +26,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
-from django.utils.translation import ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views import defaults
 from django_countries.filters import CountryFilter
 from import_export.admin import ImportExportMixin
@@ -67,11 +68,11 @@ from claims.resources import (
     TreatmentResource,
 )
 
-NEEDS_A_CITATION = "A published claim needs at least one citation."
+NEEDS_A_CITATION = gettext_lazy("A published claim needs at least one citation.")
 
 admin.site.site_header = "Claimwatch"
-admin.site.site_title = "Claimwatch admin"
-admin.site.index_title = "Curate claims and what they rely on"
+admin.site.site_title = gettext_lazy("Claimwatch admin")
+admin.site.index_title = gettext_lazy("Curate claims and what they rely on")
 # At 1280 px the navigation sidebar took a quarter of the width from every changelist and form,
 # pushing columns off screen, to repeat the index's list of models; the breadcrumbs lead there.
 admin.site.enable_nav_sidebar = False
@@ -84,7 +85,7 @@ def permission_denied(request, exception):
         return defaults.permission_denied(request, exception)
     context = {
         **admin.site.each_context(request),
-        "title": "You may not do that",
+        "title": _("You may not do that"),
         "reason": str(exception or ""),
         "groups": sorted(request.user.groups.values_list("name", flat=True))
         if request.user.is_authenticated
@@ -168,8 +169,11 @@ class CuratedAdmin(SimpleHistoryAdmin):
             name = str(version.instance) if version else self.opts.verbose_name
             self.message_user(
                 request,
-                f"“{name}” was deleted, so it cannot be reverted from its history. "
-                f"Add the {self.opts.verbose_name} again, or import it, instead.",
+                _(
+                    "“%(name)s” was deleted, so it cannot be reverted from its history. "
+                    "Add the %(kind)s again, or import it, instead."
+                )
+                % {"name": name, "kind": self.opts.verbose_name},
                 level=messages.ERROR,
             )
             return HttpResponseRedirect(
@@ -252,8 +256,10 @@ class BulkAdmin(ImportExportMixin):
         if result.has_errors() or result.has_validation_errors():
             self.message_user(
                 request,
-                "Nothing was imported: the data changed since the preview, and some rows are "
-                "no longer valid. Import the file again to see why.",
+                _(
+                    "Nothing was imported: the data changed since the preview, and some rows "
+                    "are no longer valid. Import the file again to see why."
+                ),
                 level=messages.ERROR,
             )
             info = self.get_model_info()
@@ -264,11 +270,11 @@ class BulkAdmin(ImportExportMixin):
 class RecheckFilter(admin.SimpleListFilter):
     """Statuses (or treatments with a status) nobody has re-checked for over 12 months."""
 
-    title = "re-check"
+    title = gettext_lazy("re-check")
     parameter_name = "recheck"
 
     def lookups(self, request, model_admin):
-        return [("due", "Not re-checked in 12 months")]
+        return [("due", _("Not re-checked in 12 months"))]
 
     def queryset(self, request, queryset):
         if self.value() == "due":
@@ -276,12 +282,14 @@ class RecheckFilter(admin.SimpleListFilter):
         return None
 
 
-@admin.display(description="Checked on", ordering="checked_on")
+@admin.display(description=gettext_lazy("Checked on"), ordering="checked_on")
 def checked(record):
     """When the source was last checked, with a warning once that is over 12 months ago."""
     day = date_format(record.checked_on)
     if record.is_due_for_recheck():
-        return format_html("<strong>⚠ {}: not re-checked in 12 months</strong>", day)
+        return format_html(
+            "<strong>{}</strong>", _("⚠ %(day)s: not re-checked in 12 months") % {"day": day}
+        )
     return day
 
 
@@ -296,7 +304,7 @@ def jurisdictions_for(request):
 def describe(status, overridden=False):
     """A flag in words, as the changelist shows it: “✕ Not approved (override)”."""
     text = f"{status.icon} {status.label}"
-    return f"{text} (override)" if overridden else text
+    return _("%(flag)s (override)") % {"flag": text} if overridden else text
 
 
 class RelatedChoicesOncePerRequest(admin.RelatedFieldListFilter):
@@ -315,7 +323,7 @@ def flag_filter(jurisdiction):
     """A sidebar filter on a claim's effective flag in one jurisdiction, override included."""
 
     class FlagFilter(admin.SimpleListFilter):
-        title = f"{jurisdiction.short_label} flag"
+        title = _("%(jurisdiction)s flag") % {"jurisdiction": jurisdiction.short_label}
         parameter_name = f"flag_{jurisdiction.code}"
 
         def lookups(self, request, model_admin):
@@ -508,7 +516,7 @@ class RegulatoryStatusForm(forms.ModelForm):
             )
             if pending.exists():
                 raise ValidationError(
-                    "This treatment already has a change to this status awaiting review."
+                    _("This treatment already has a change to this status awaiting review.")
                 )
         return cleaned_data
 
@@ -576,7 +584,9 @@ class RegulatoryStatusAdmin(BulkAdmin, CuratedAdmin):
 
     def pending_response(self, request):
         if request.claimwatch_revision is None:
-            self.message_user(request, "Nothing changed, so nothing awaits review.", messages.INFO)
+            self.message_user(
+                request, _("Nothing changed, so nothing awaits review."), messages.INFO
+            )
         else:
             self.message_user(request, revisions.AWAITS_A_PUBLISHER, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:claims_regulatorystatus_changelist"))
@@ -693,9 +703,11 @@ class ClaimAdminForm(forms.ModelForm):
     note = forms.CharField(
         max_length=100,
         required=False,
-        label="Note for the history",
-        help_text="Why you make this change, or send back or retract the claim. A retraction's "
-        "note is shown to readers.",
+        label=gettext_lazy("Note for the history"),
+        help_text=gettext_lazy(
+            "Why you make this change, or send back or retract the claim. A retraction's "
+            "note is shown to readers."
+        ),
     )
 
     version = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -723,23 +735,28 @@ class ClaimAdminForm(forms.ModelForm):
             and not cleaned_data.get("conference")
         ):
             self.add_error(
-                "conference", "A claim made in a presentation needs that presentation's conference."
+                "conference",
+                _("A claim made in a presentation needs that presentation's conference."),
             )
         return cleaned_data
 
 
 # The change form's workflow buttons: the POST name of each, where it moves the claim, its label.
 WORKFLOW_BUTTONS = {
-    "_submit_for_review": (Claim.State.IN_REVIEW, "Save and submit for review"),
-    "_send_back": (Claim.State.DRAFT, "Save and send back to draft"),
-    "_publish": (Claim.State.PUBLISHED, "Save and publish"),
-    "_retract": (Claim.State.RETRACTED, "Save and retract"),
+    "_submit_for_review": (Claim.State.IN_REVIEW, gettext_lazy("Save and submit for review")),
+    "_send_back": (Claim.State.DRAFT, gettext_lazy("Save and send back to draft")),
+    "_publish": (Claim.State.PUBLISHED, gettext_lazy("Save and publish")),
+    "_retract": (Claim.State.RETRACTED, gettext_lazy("Save and retract")),
 }
 MOVED = {
-    Claim.State.IN_REVIEW: ("Submitted %d claim for review.", "Submitted %d claims for review."),
-    Claim.State.DRAFT: ("Sent %d claim back to draft.", "Sent %d claims back to draft."),
-    Claim.State.PUBLISHED: ("Published %d claim.", "Published %d claims."),
-    Claim.State.RETRACTED: ("Retracted %d claim.", "Retracted %d claims."),
+    Claim.State.IN_REVIEW: ngettext_lazy(
+        "Submitted %d claim for review.", "Submitted %d claims for review."
+    ),
+    Claim.State.DRAFT: ngettext_lazy(
+        "Sent %d claim back to draft.", "Sent %d claims back to draft."
+    ),
+    Claim.State.PUBLISHED: ngettext_lazy("Published %d claim.", "Published %d claims."),
+    Claim.State.RETRACTED: ngettext_lazy("Retracted %d claim.", "Retracted %d claims."),
 }
 
 
@@ -791,10 +808,13 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
                 ]
             },
         ),
-        ("Who said it, where", {"fields": ["clinic", "conference", "presentation", "made_on"]}),
-        ("About what", {"fields": ["treatment", "indications", "evidence_level"]}),
         (
-            "Publication",
+            gettext_lazy("Who said it, where"),
+            {"fields": ["clinic", "conference", "presentation", "made_on"]},
+        ),
+        (gettext_lazy("About what"), {"fields": ["treatment", "indications", "evidence_level"]}),
+        (
+            gettext_lazy("Publication"),
             {
                 "fields": [
                     "state",
@@ -830,8 +850,10 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
             self.message_user(
                 request,
                 format_html(
-                    'A claim is published only with a citation: next, <a href="{}">import '
-                    "their citations</a>, naming each claim by its slug.",
+                    _(
+                        'A claim is published only with a citation: next, <a href="{}">import '
+                        "their citations</a>, naming each claim by its slug."
+                    ),
                     reverse("admin:claims_citation_import"),
                 ),
                 level=messages.INFO,
@@ -849,7 +871,7 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
             + ["state", "updated"]
         )
 
-    @admin.display(description="Claim", ordering="title")
+    @admin.display(description=gettext_lazy("Claim"), ordering="title")
     def claim(self, claim):
         # Who made it and about what, under its title: three columns of names would leave no
         # room at 1280 px for a flag column per jurisdiction.
@@ -875,23 +897,23 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
         column.__name__ = f"flag_{jurisdiction.code}"
         return column
 
-    @admin.display(description="Updated", ordering="updated_at")
+    @admin.display(description=gettext_lazy("Updated"), ordering="updated_at")
     def updated(self, claim):
         # The day is what an editor scans for; the full time is in the form and the history.
         return date_format(timezone.localtime(claim.updated_at))
 
-    @admin.display(description="Workflow log")
+    @admin.display(description=gettext_lazy("Workflow log"))
     def workflow(self, claim):
         if claim.pk is None:
-            return "New claims start as drafts."
+            return _("New claims start as drafts.")
         events = []
         for move in workflow_log(claim):
             what = (
                 f"{move.from_state.label} → {move.to_state.label}"
                 if move.from_state
-                else f"Created as {move.to_state.described}"
+                else _("Created as %(state)s") % {"state": move.to_state.described}
             )
-            events.append((move.at, move.by or "nobody signed in", what, move.note))
+            events.append((move.at, move.by or _("nobody signed in"), what, move.note))
         events += revisions.review_log(claim)
         rows = [
             (
@@ -927,8 +949,8 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
         if not names:
             return None
         if len(names) > 1:
-            raise PermissionDenied("One workflow button at a time.")
-        state, _ = WORKFLOW_BUTTONS[names[0]]
+            raise PermissionDenied(_("One workflow button at a time."))
+        state, _label = WORKFLOW_BUTTONS[names[0]]
         if not request.user.has_perm(Claim.MOVES[state][1]):
             raise PermissionDenied
         return state
@@ -938,12 +960,12 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
             # Checked before anything is saved: a refused move leaves the claim as it was.
             state = self.requested_move(request)
             if state is not None and object_id is None:
-                raise PermissionDenied("Save the new claim before moving it.")
+                raise PermissionDenied(_("Save the new claim before moving it."))
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST" and self.requested_move(request) is not None:
-            raise PermissionDenied("Reverting never moves a claim between states.")
+            raise PermissionDenied(_("Reverting never moves a claim between states."))
         request.claimwatch_reverting = True
         response = super().history_form_view(request, object_id, version_id, extra_context)
         if getattr(request, "claimwatch_pending", False) and response.status_code == 302:
@@ -1024,7 +1046,7 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
     def construct_change_message(self, request, form, formsets, add=False):
         if getattr(request, "claimwatch_pending", False):
             # The inlines saved nothing: the admin's log says a change awaits review.
-            return [{"changed": {"fields": ["a change awaiting review"]}}]
+            return [{"changed": {"fields": [_("a change awaiting review")]}}]
         return super().construct_change_message(request, form, formsets, add)
 
     def response_change(self, request, obj):
@@ -1032,7 +1054,7 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
             if getattr(request, "claimwatch_revision", None) is None:
                 self.message_user(
                     request,
-                    "Nothing changed from the published version, so nothing awaits review.",
+                    _("Nothing changed from the published version, so nothing awaits review."),
                     level=messages.INFO,
                 )
             else:
@@ -1046,12 +1068,12 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
         except ValidationError as error:
             self.message_user(
                 request,
-                f"Your changes were saved, but {' '.join(error.messages)}",
+                _("Your changes were saved, but %(problems)s")
+                % {"problems": " ".join(error.messages)},
                 level=messages.ERROR,
             )
         else:
-            singular, plural = MOVED[state]
-            self.message_user(request, ngettext(singular, plural, 1) % 1, level=messages.SUCCESS)
+            self.message_user(request, MOVED[state] % 1, level=messages.SUCCESS)
         return HttpResponseRedirect(request.path)
 
     def move(self, request, queryset, state):
@@ -1064,24 +1086,25 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
             else:
                 moved += 1
         if moved:
-            singular, plural = MOVED[state]
-            self.message_user(
-                request, ngettext(singular, plural, moved) % moved, level=messages.SUCCESS
-            )
+            self.message_user(request, MOVED[state] % moved, level=messages.SUCCESS)
 
-    @admin.action(description="Submit selected claims for review", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Submit selected claims for review"), permissions=["change"]
+    )
     def submit_for_review(self, request, queryset):
         self.move(request, queryset, Claim.State.IN_REVIEW)
 
-    @admin.action(description="Send selected claims back to draft", permissions=["publish"])
+    @admin.action(
+        description=gettext_lazy("Send selected claims back to draft"), permissions=["publish"]
+    )
     def send_back(self, request, queryset):
         self.move(request, queryset, Claim.State.DRAFT)
 
-    @admin.action(description="Publish selected claims", permissions=["publish"])
+    @admin.action(description=gettext_lazy("Publish selected claims"), permissions=["publish"])
     def publish(self, request, queryset):
         self.move(request, queryset, Claim.State.PUBLISHED)
 
-    @admin.action(description="Retract selected claims", permissions=["publish"])
+    @admin.action(description=gettext_lazy("Retract selected claims"), permissions=["publish"])
     def retract(self, request, queryset):
         self.move(request, queryset, Claim.State.RETRACTED)
 
@@ -1176,14 +1199,14 @@ class RevisionAdmin(admin.ModelAdmin):
         try:
             if "_approve" in request.POST:
                 revisions.approve(revision, request.user, note)
-                done = "Approved: readers now see the change."
+                done = _("Approved: readers now see the change.")
             elif "_reject" in request.POST:
                 revisions.reject(revision, request.user, note)
-                done = (
+                done = _(
                     "Rejected: readers still see the published version, and the editor your note."
                 )
             else:
-                raise ValidationError("Choose Approve or Reject.")
+                raise ValidationError(_("Choose Approve or Reject."))
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), level=messages.ERROR)
             return HttpResponseRedirect(request.path)

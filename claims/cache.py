@@ -1,7 +1,8 @@
 """Caching for Claimwatch: whole anonymous pages with conditional GET, under a data version
 that every edit bumps. (The Redis backend that fails soft is claims.redis_cache.)
 
-Pages. A public page is a function of two things: the curated data and the request's URL. The
+Pages. A public page is a function of three things: the curated data, the request's URL and
+the reader's language (LocaleMiddleware's choice, from Accept-Language). The
 curated data has one version, kept in the cache and bumped (`watch_curated_data`, below)
 whenever an editor saves or deletes anything curated. Page keys and ETags include that
 version, so one bump makes every cached page and every validator stale at once, and nothing
@@ -38,6 +39,7 @@ from django.http import HttpResponse, HttpResponseNotAllowed
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, quote_etag
 from django.utils.text import compress_string
+from django.utils.translation import get_language
 
 logger = logging.getLogger(__name__)
 
@@ -249,14 +251,18 @@ def _digest(*parts):
 
 
 def page_etag(request, version):
-    """Weak: the same page may go out gzipped or not."""
-    return "W/" + quote_etag(_digest(version, request.get_full_path()))
+    """Weak: the same page may go out gzipped or not. One URL in two languages is two pages,
+    so the language is part of it."""
+    return "W/" + quote_etag(_digest(version, get_language(), request.get_full_path()))
 
 
 def page_key(request, version):
-    """Keyed by the request's own full URL (host included: pages carry absolute canonical
-    links), not a canonical form: the list redirects other spellings before it renders."""
-    return f"{PAGE_KEY_PREFIX}:{version}:{_digest(request.build_absolute_uri())}"
+    """Keyed by the language and the request's own full URL (host included: pages carry
+    absolute canonical links), not a canonical form: the list redirects other spellings before
+    it renders. The language is the one LocaleMiddleware resolved (a supported code), not the
+    raw header, so the endless spellings of Accept-Language share a few pages."""
+    url = _digest(request.build_absolute_uri())
+    return f"{PAGE_KEY_PREFIX}:{version}:{get_language()}:{url}"
 
 
 def cached_facet_counts(filter_state, count):
@@ -382,7 +388,9 @@ def public_page(view):
                         response = _gzipped(response)
             if response.get("Content-Encoding") == "gzip" and not _accepts_gzip(request):
                 response = _gunzipped(response)
-            patch_vary_headers(response, ["Accept-Encoding"])
+            # Downstream caches must keep a copy per language too. (The site sets no language
+            # cookie; one that did would have to add Cookie here.)
+            patch_vary_headers(response, ["Accept-Encoding", "Accept-Language"])
         if response.status_code in (200, 304):
             response.headers.setdefault("ETag", etag)
             response.headers.setdefault("Last-Modified", http_date(last_modified(version)))

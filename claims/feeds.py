@@ -15,9 +15,11 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from claims.filters import ClaimFilter
-from claims.history import FIXTURE_REASON, REPORTED_APART
+from claims.history import FIXTURE_REASON, REPORTED_APART, flag_changed, status_mid_sentence
 from claims.models import (
     Claim,
     ClaimRevision,
@@ -26,7 +28,7 @@ from claims.models import (
     RegulatoryStatus,
     Status,
 )
-from claims.text import lower_first, with_query
+from claims.text import with_query
 
 FEED_LENGTH = 50
 # Characters XML 1.0 cannot carry; an editor can paste one, and one would break every feed.
@@ -41,10 +43,19 @@ def xml_safe(text):
 class Event:
     claim_id: int
     happened_at: datetime
-    kind: str  # "Published", "Retracted" or "Updated"
+    kind: str  # PUBLISHED, RETRACTED or UPDATED
     change: str  # what changed, in words; empty for a publication or a retraction
     key: str  # unique across every feed: which history row, and for a status which claim
     by: str = ""  # who decided it: the Publisher who published, retracted or approved
+
+
+PUBLISHED, RETRACTED, UPDATED = "published", "retracted", "updated"
+# An entry's title, whole, for each kind of event (only an update says what changed).
+TITLES = {
+    PUBLISHED: pgettext_lazy("feed entry", "Published: %(claim)s"),
+    RETRACTED: pgettext_lazy("feed entry", "Retracted: %(claim)s"),
+    UPDATED: pgettext_lazy("feed entry", "Updated: %(claim)s — %(change)s"),
+}
 
 
 @dataclass(frozen=True)
@@ -55,8 +66,7 @@ class FeedEntry:
 
     @property
     def title(self):
-        title = f"{self.event.kind}: {self.claim.title}"
-        return f"{title} — {self.event.change}" if self.event.change else title
+        return TITLES[self.event.kind] % {"claim": self.claim.title, "change": self.event.change}
 
 
 def previous(history_model, field):
@@ -88,17 +98,18 @@ def claim_events(claim_ids, levels):
     )
     events = []
     for row in rows:
-        kind, change, at = "Updated", "", row.history_date
+        kind, change, at = UPDATED, "", row.history_date
         if row.state == retracted:
-            kind = "Retracted"
+            kind = RETRACTED
         elif row.previous_state != published:
             # When readers first saw it: a seed loads its claims long after they were published.
-            kind, at = "Published", row.published_at or row.history_date
+            kind, at = PUBLISHED, row.published_at or row.history_date
         else:
-            change = (
-                f"evidence level changed from {levels.get(row.previous_level, 'a removed level')} "
-                f"to {levels.get(row.evidence_level_id, 'a removed level')}"
-            )
+            removed = _("a removed level")
+            change = _("evidence level changed from %(before)s to %(after)s") % {
+                "before": levels.get(row.previous_level, removed),
+                "after": levels.get(row.evidence_level_id, removed),
+            }
         by = row.history_user.username if row.history_user else ""
         events.append(Event(row.id, at, kind, change, f"claim-{row.history_id}", by))
     return events
@@ -123,17 +134,17 @@ def override_events(claim_ids, jurisdictions):
     for row in rows:
         label = jurisdictions[row.jurisdiction_id].short_label
         if row.history_type == "+":
-            change = f"{label} flag set to {lower_first(Status(row.status).label)} for this claim"
+            change = _("%(flag)s flag set to %(status)s for this claim") % {
+                "flag": label,
+                "status": status_mid_sentence(row.status),
+            }
         elif row.history_type == "-":
-            change = f"{label} flag back to the treatment's status"
+            change = _("%(flag)s flag back to the treatment's status") % {"flag": label}
         else:
-            change = (
-                f"{label} flag changed from {lower_first(Status(row.previous_status).label)} "
-                f"to {lower_first(Status(row.status).label)}"
-            )
+            change = flag_changed(label, row.previous_status, row.status)
         key = f"override-{row.history_id}"
         by = row.history_user.username if row.history_user else ""
-        events.append(Event(row.claim_id, row.history_date, "Updated", change, key, by))
+        events.append(Event(row.claim_id, row.history_date, UPDATED, change, key, by))
     return events
 
 
@@ -176,15 +187,14 @@ def treatment_status_events(claim_ids, jurisdictions):
             continue
         label = jurisdictions[row.jurisdiction_id].short_label
         by = row.history_user.username if row.history_user else ""
-        was, now = (lower_first(Status(status).label) for status in (before, after))
-        change = f"{label} flag changed from {was} to {now}"
+        change = flag_changed(label, before, after)
         for claim_id, published_at in users.get(row.treatment_id, []):
             if published_at is None or published_at > row.history_date:
                 continue
             if (claim_id, row.jurisdiction_id) in overridden:
                 continue
             key = f"status-{row.history_id}-claim-{claim_id}"
-            events.append(Event(claim_id, row.history_date, "Updated", change, key, by))
+            events.append(Event(claim_id, row.history_date, UPDATED, change, key, by))
     return events
 
 
@@ -201,9 +211,9 @@ def correction_events(claim_ids):
         parts = [part for part in row.summary.split(", ") if part and part not in REPORTED_APART]
         if parts:
             by = row.reviewed_by.username if row.reviewed_by else ""
-            change = f"corrected: {', '.join(parts)}"
+            change = _("corrected: %(changes)s") % {"changes": ", ".join(parts)}
             key = f"revision-{row.pk}"
-            events.append(Event(row.claim_id, row.reviewed_at, "Updated", change, key, by))
+            events.append(Event(row.claim_id, row.reviewed_at, UPDATED, change, key, by))
     return events
 
 
@@ -215,10 +225,10 @@ class ClaimFeed(Feed):
         return ClaimFilter(request.GET, queryset=Claim.objects.public(), request=request)
 
     def title(self, claim_filter):
-        return xml_safe(" · ".join(["Claimwatch: claims", *claim_filter.summary_parts()]))
+        return xml_safe(" · ".join([_("Claimwatch: claims"), *claim_filter.summary_parts()]))
 
     def subtitle(self, claim_filter):
-        return (
+        return _(
             "Claims as they are published, retracted, or change evidence level or a "
             "regulator's flag."
         )

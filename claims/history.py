@@ -21,8 +21,16 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
+from django.utils.translation import gettext as _
 
-from claims.models import Claim, ClaimRevision, ClaimStatusOverride, Flag, RegulatoryStatus
+from claims.models import (
+    Claim,
+    ClaimRevision,
+    ClaimStatusOverride,
+    Flag,
+    RegulatoryStatus,
+    Status,
+)
 from claims.text import lower_first
 
 CREATED, DELETED = "+", "-"  # simple_history's history_type
@@ -122,7 +130,7 @@ class _Timeline:
         }
 
     def flags(self):
-        overridden = {j: status for _, j, status in self.overrides.values()}
+        overridden = {j: status for _owner, j, status in self.overrides.values()}
         inherited = {j: s for t, j, s in self.statuses.values() if t == self.treatment_id}
         return {
             jurisdiction: Flag.status_from(
@@ -177,13 +185,26 @@ def public_changes(claim, jurisdictions, flag_records):
         after = timeline.flags()
         for jurisdiction in jurisdictions:
             if before[jurisdiction] != after[jurisdiction]:
-                text = (
-                    f"{jurisdiction.short_label} flag changed from "
-                    f"{lower_first(before[jurisdiction].label)} to "
-                    f"{lower_first(after[jurisdiction].label)}"
+                text = flag_changed(
+                    jurisdiction.short_label, before[jurisdiction], after[jurisdiction]
                 )
                 changes.append(PublicChange(row.at, text, by=row.by or ""))
     return changes[::-1]
+
+
+def status_mid_sentence(status):
+    """A status's label as it reads inside a sentence. lower_first is English's rule (“not
+    approved”, but “RF…” kept as it is); a translation words its label as its language needs."""
+    return lower_first(str(Status(status).label))
+
+
+def flag_changed(flag, before, after):
+    """“FDA flag changed from not assessed to not approved”: the change log's and the feeds'."""
+    return _("%(flag)s flag changed from %(before)s to %(after)s") % {
+        "flag": flag,
+        "before": status_mid_sentence(before),
+        "after": status_mid_sentence(after),
+    }
 
 
 # What an approved revision changed that has a line of its own in the change log.
@@ -196,7 +217,8 @@ def correction(row):
     parts = [part for part in row.value.split(", ") if part and part not in REPORTED_APART]
     if not parts:
         return []
-    return [PublicChange(row.at, f"Corrected: {', '.join(parts)}", by=row.by or "")]
+    text = _("Corrected: %(changes)s") % {"changes": ", ".join(parts)}
+    return [PublicChange(row.at, text, by=row.by or "")]
 
 
 @dataclass(frozen=True)
@@ -290,11 +312,12 @@ def claim_changes(row, was):
     old_evidence, old_state = was
     changes = []
     if row.evidence != old_evidence:
-        text = (
-            f"Evidence level changed from {old_evidence or 'not rated'} "
-            f"to {row.evidence or 'not rated'}"
-        )
+        not_rated = _("not rated")
+        text = _("Evidence level changed from %(before)s to %(after)s") % {
+            "before": old_evidence or not_rated,
+            "after": row.evidence or not_rated,
+        }
         changes.append(PublicChange(row.at, text, by=row.by or ""))
     if row.value != old_state and row.value == Claim.State.RETRACTED:
-        changes.append(PublicChange(row.at, "Retracted", row.reason or "", row.by or ""))
+        changes.append(PublicChange(row.at, _("Retracted"), row.reason or "", row.by or ""))
     return changes

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.template import loader
+from django.utils.translation import gettext as _
 
 from claims.responses import json_error, wants_json_errors
 
@@ -95,8 +96,10 @@ class QueryStringLimitMiddleware:
                 request,
                 414,
                 "400.html",
-                "That address is too long for us to read. "
-                "If you built it by hand, try fewer filters or a shorter search.",
+                _(
+                    "That address is too long for us to read. "
+                    "If you built it by hand, try fewer filters or a shorter search."
+                ),
             )
         return self.get_response(request)
 
@@ -119,7 +122,7 @@ class DatabaseUnavailableMiddleware:
             request,
             503,
             "503.html",
-            "The database is unavailable. Please try again in a minute.",
+            _("The database is unavailable. Please try again in a minute."),
         )
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

@@ -12,6 +12,7 @@ from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -26,7 +27,7 @@ class BySlugQuerySet(models.QuerySet):
 
 class SluggedModel(models.Model):
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=100, unique=True, help_text="Used in URLs. Never reuse.")
+    slug = models.SlugField(max_length=100, unique=True, help_text=_("Used in URLs. Never reuse."))
 
     objects = BySlugQuerySet.as_manager()
 
@@ -45,19 +46,19 @@ class SluggedModel(models.Model):
 
 
 class Route(models.TextChoices):
-    TOPICAL_INTACT_SKIN = "topical-intact-skin", "Topical, on intact skin"
+    TOPICAL_INTACT_SKIN = "topical-intact-skin", _("Topical, on intact skin")
     # Our source often says only "topical": on intact skin, on a wound or after a procedure is
     # then not known, and only intact skin can make a product a lawful cosmetic.
-    TOPICAL_NOT_STATED = "topical", "Topical (on what skin is not stated)"
+    TOPICAL_NOT_STATED = "topical", _("Topical (on what skin is not stated)")
     TOPICAL_POST_PROCEDURE = (
         "topical-post-procedure",
-        "Topical, after a procedure (laser, microneedling, RF microneedling)",
+        _("Topical, after a procedure (laser, microneedling, RF microneedling)"),
     )
-    INTRADERMAL_INJECTION = "intradermal-injection", "Intradermal injection"
-    SUBCUTANEOUS_INJECTION = "subcutaneous-injection", "Subcutaneous injection"
-    INTRAVENOUS = "intravenous", "Intravenous"
-    OTHER = "other", "Other"
-    UNKNOWN = "unknown", "Unknown"
+    INTRADERMAL_INJECTION = "intradermal-injection", _("Intradermal injection")
+    SUBCUTANEOUS_INJECTION = "subcutaneous-injection", _("Subcutaneous injection")
+    INTRAVENOUS = "intravenous", _("Intravenous")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
 
     @property
     def is_injection(self):
@@ -69,25 +70,25 @@ class Route(models.TextChoices):
 
 
 class Origin(models.TextChoices):
-    HUMAN = "human", "Human-derived"
-    ANIMAL = "animal", "Animal-derived"
-    PLANT = "plant", "Plant-derived"
-    MICROBIAL = "microbial", "Microbial"
-    SYNTHETIC = "synthetic", "Synthetic or hybrid"
-    UNSPECIFIED = "unspecified", "Origin unspecified"
+    HUMAN = "human", _("Human-derived")
+    ANIMAL = "animal", _("Animal-derived")
+    PLANT = "plant", _("Plant-derived")
+    MICROBIAL = "microbial", _("Microbial")
+    SYNTHETIC = "synthetic", _("Synthetic or hybrid")
+    UNSPECIFIED = "unspecified", _("Origin unspecified")
 
 
 class SourceCategory(models.TextChoices):
-    HUMAN_STEM_CELL = "human-stem-cell", "Human stem cell (adipose, bone marrow, umbilical cord)"
-    HUMAN_PERINATAL = "human-perinatal", "Human perinatal (placenta, amnion, cord blood)"
-    HUMAN_BLOOD_PLATELET = "human-blood-platelet", "Human blood or platelet"
-    HUMAN_BODY_FLUID = "human-body-fluid", "Human body fluid (saliva, urine, breast milk)"
-    AUTOLOGOUS = "autologous", "Autologous (the patient's own)"
-    ANIMAL = "animal", "Animal (bovine, porcine, fish…)"
-    PLANT = "plant", "Plant"
-    MICROBIAL = "microbial", "Microbial"
-    HYBRID_SYNTHETIC = "hybrid-synthetic", "Hybrid or synthetic (e.g. exosome-liposome)"
-    UNSPECIFIED = "unspecified", "Unspecified"
+    HUMAN_STEM_CELL = "human-stem-cell", _("Human stem cell (adipose, bone marrow, umbilical cord)")
+    HUMAN_PERINATAL = "human-perinatal", _("Human perinatal (placenta, amnion, cord blood)")
+    HUMAN_BLOOD_PLATELET = "human-blood-platelet", _("Human blood or platelet")
+    HUMAN_BODY_FLUID = "human-body-fluid", _("Human body fluid (saliva, urine, breast milk)")
+    AUTOLOGOUS = "autologous", _("Autologous (the patient's own)")
+    ANIMAL = "animal", _("Animal (bovine, porcine, fish…)")
+    PLANT = "plant", _("Plant")
+    MICROBIAL = "microbial", _("Microbial")
+    HYBRID_SYNTHETIC = "hybrid-synthetic", _("Hybrid or synthetic (e.g. exosome-liposome)")
+    UNSPECIFIED = "unspecified", _("Unspecified")
 
     @classmethod
     def human(cls):
@@ -104,13 +105,13 @@ class Status(models.TextChoices):
     """How a regulator treats a treatment. The order is from most to least reassuring; the
     flag colours follow it. Unknown is never shown as approved."""
 
-    APPROVED = "approved", "Approved"
-    COSMETIC = "cosmetic", "Lawful cosmetic (no pre-market review)"
-    CONDITIONAL = "conditional", "Conditionally allowed"
-    INVESTIGATIONAL = "investigational", "Investigational only"
-    NOT_APPROVED = "not-approved", "Not approved"
-    PROHIBITED = "prohibited", "Prohibited"
-    UNKNOWN = "unknown", "Not assessed"
+    APPROVED = "approved", _("Approved")
+    COSMETIC = "cosmetic", _("Lawful cosmetic (no pre-market review)")
+    CONDITIONAL = "conditional", _("Conditionally allowed")
+    INVESTIGATIONAL = "investigational", _("Investigational only")
+    NOT_APPROVED = "not-approved", _("Not approved")
+    PROHIBITED = "prohibited", _("Prohibited")
+    UNKNOWN = "unknown", _("Not assessed")
 
     @property
     def icon(self):
@@ -127,16 +128,19 @@ class Status(models.TextChoices):
     @property
     def meaning(self):
         return {
-            Status.APPROVED: "Authorised for this product, indication and route.",
-            Status.COSMETIC: "Sold lawfully as a cosmetic: put on intact skin, from a known "
-            "non-human source, sold only to change appearance, with a source saying so. No "
-            "regulator reviewed its safety or efficacy before sale.",
-            Status.CONDITIONAL: "Allowed under national standards or case-by-case review.",
-            Status.INVESTIGATIONAL: "Lawful only inside an authorised clinical trial.",
-            Status.NOT_APPROVED: "Falls under drug, biologic or medicine rules, with no "
-            "authorisation.",
-            Status.PROHIBITED: "Expressly banned for this use.",
-            Status.UNKNOWN: "We have no reliable source yet. This does not mean approved.",
+            Status.APPROVED: _("Authorised for this product, indication and route."),
+            Status.COSMETIC: _(
+                "Sold lawfully as a cosmetic: put on intact skin, from a known non-human "
+                "source, sold only to change appearance, with a source saying so. No "
+                "regulator reviewed its safety or efficacy before sale."
+            ),
+            Status.CONDITIONAL: _("Allowed under national standards or case-by-case review."),
+            Status.INVESTIGATIONAL: _("Lawful only inside an authorised clinical trial."),
+            Status.NOT_APPROVED: _(
+                "Falls under drug, biologic or medicine rules, with no authorisation."
+            ),
+            Status.PROHIBITED: _("Expressly banned for this use."),
+            Status.UNKNOWN: _("We have no reliable source yet. This does not mean approved."),
         }[self]
 
 
@@ -151,13 +155,15 @@ class Conference(SluggedModel):
     dates_note = models.CharField(
         max_length=300,
         blank=True,
-        help_text="Say here when the dates or venue are unverified.",
+        help_text=_("Say here when the dates or venue are unverified."),
     )
     url = models.URLField(blank=True)
 
     history = HistoricalRecords()
 
     class Meta(SluggedModel.Meta):
+        verbose_name = _("conference")
+        verbose_name_plural = _("conferences")
         ordering = ["-starts_on", "name"]
         constraints = [
             models.CheckConstraint(
@@ -170,7 +176,7 @@ class Conference(SluggedModel):
 
     def clean(self):
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
-            raise ValidationError({"ends_on": "A conference cannot end before it starts."})
+            raise ValidationError({"ends_on": _("A conference cannot end before it starts.")})
 
 
 class Presentation(models.Model):
@@ -179,7 +185,7 @@ class Presentation(models.Model):
     )
     slug = models.SlugField(max_length=100, unique=True)
     title = models.CharField(max_length=300)
-    speaker = models.CharField(max_length=200, blank=True, help_text="Leave blank when unnamed.")
+    speaker = models.CharField(max_length=200, blank=True, help_text=_("Leave blank when unnamed."))
     affiliation = models.CharField(max_length=200, blank=True)
     given_on = models.DateField(null=True, blank=True)
     url = models.URLField(blank=True)
@@ -188,6 +194,8 @@ class Presentation(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("presentation")
+        verbose_name_plural = _("presentations")
         ordering = ["conference", "given_on", "title"]
 
     def __str__(self):
@@ -202,18 +210,24 @@ class Presentation(models.Model):
 
 class Clinic(SluggedModel):
     class Kind(models.TextChoices):
-        CLINIC = "clinic", "Clinic"
-        COMPANY = "company", "Company"
-        RESEARCH_GROUP = "research-group", "Research group"
-        UNKNOWN = "unknown", "Unknown"
+        CLINIC = "clinic", _("Clinic")
+        COMPANY = "company", _("Company")
+        RESEARCH_GROUP = "research-group", _("Research group")
+        UNKNOWN = "unknown", _("Unknown")
 
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.CLINIC)
     city = models.CharField(max_length=100, blank=True)
-    country = CountryField(blank=True, help_text="ISO 3166-1 alpha-2. Blank when unknown.")
+    country = CountryField(blank=True, help_text=_("ISO 3166-1 alpha-2. Blank when unknown."))
     website = models.URLField(blank=True)
-    note = models.TextField(blank=True, help_text="e.g. why the clinic is unnamed in our source.")
+    note = models.TextField(
+        blank=True, help_text=_("e.g. why the clinic is unnamed in our source.")
+    )
 
     history = HistoricalRecords()
+
+    class Meta(SluggedModel.Meta):
+        verbose_name = _("clinic")
+        verbose_name_plural = _("clinics")
 
     def get_absolute_url(self):
         return reverse("claims:clinic", args=[self.slug])
@@ -224,13 +238,15 @@ class ExosomeSource(SluggedModel):
     origin = models.CharField(
         max_length=20,
         choices=Origin,
-        help_text="Grouping readers filter on. Human categories must be of human origin.",
+        help_text=_("Grouping readers filter on. Human categories must be of human origin."),
     )
     description = models.TextField(blank=True)
 
     history = HistoricalRecords()
 
     class Meta(SluggedModel.Meta):
+        verbose_name = _("exosome source")
+        verbose_name_plural = _("exosome sources")
         constraints = [
             # Readers filter "human-derived" to find what EU Annex II/416 bans in cosmetics;
             # a human source filed under another origin would hide it from them.
@@ -246,12 +262,16 @@ class ExosomeSource(SluggedModel):
     def clean(self):
         if self.category in SourceCategory.human() and self.origin != Origin.HUMAN:
             raise ValidationError(
-                {"origin": "A human-derived category must have the origin “Human-derived”."}
+                {"origin": _("A human-derived category must have the origin “Human-derived”.")}
             )
 
 
 class Indication(SluggedModel):
     history = HistoricalRecords()
+
+    class Meta(SluggedModel.Meta):
+        verbose_name = _("indication")
+        verbose_name_plural = _("indications")
 
 
 class TreatmentQuerySet(BySlugQuerySet):
@@ -265,13 +285,19 @@ class Treatment(SluggedModel):
     source = models.ForeignKey(ExosomeSource, on_delete=models.PROTECT, related_name="treatments")
     route = models.CharField(max_length=30, choices=Route, default=Route.UNKNOWN)
     combined_procedure = models.CharField(
-        max_length=200, blank=True, help_text="e.g. fractional CO2 laser, RF microneedling."
+        max_length=200, blank=True, help_text=_("e.g. fractional CO2 laser, RF microneedling.")
     )
-    product = models.CharField(max_length=200, blank=True, help_text="Product or brand, if known.")
+    product = models.CharField(
+        max_length=200, blank=True, help_text=_("Product or brand, if known.")
+    )
     description = models.TextField(blank=True)
 
     objects = TreatmentQuerySet.as_manager()
     history = HistoricalRecords()
+
+    class Meta(SluggedModel.Meta):
+        verbose_name = _("treatment")
+        verbose_name_plural = _("treatments")
 
     def get_absolute_url(self):
         return reverse("claims:treatment", args=[self.slug])
@@ -283,7 +309,10 @@ class Treatment(SluggedModel):
         for record in self.regulatory_statuses.filter(status=Status.COSMETIC):
             problem = record.cosmetic_problems(self).get("status")
             if problem:
-                raise ValidationError(f"{record.jurisdiction}: {problem} Change that status first.")
+                raise ValidationError(
+                    _("%(jurisdiction)s: %(problem)s Change that status first.")
+                    % {"jurisdiction": record.jurisdiction, "problem": problem}
+                )
 
 
 # --- Evidence and regulation --------------------------------------------------------------------
@@ -297,20 +326,22 @@ class EvidenceLevelQuerySet(models.QuerySet):
 class EvidenceLevel(models.Model):
     """One step of the evidence scale. Curated data: the scale lives in the seed, not in code."""
 
-    code = models.SlugField(max_length=40, unique=True, help_text="Used in URLs, e.g. rct.")
+    code = models.SlugField(max_length=40, unique=True, help_text=_("Used in URLs, e.g. rct."))
     name = models.CharField(max_length=100)
     definition = models.CharField(max_length=300)
     ocebm_equivalent = models.CharField(
-        max_length=40, help_text="OCEBM 2011 level, e.g. L4 or 'below L4'."
+        max_length=40, help_text=_("OCEBM 2011 level, e.g. L4 or 'below L4'.")
     )
     rank = models.PositiveSmallIntegerField(
-        unique=True, help_text="Strength: 1 is the weakest. Sorting uses it."
+        unique=True, help_text=_("Strength: 1 is the weakest. Sorting uses it.")
     )
 
     objects = EvidenceLevelQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("evidence level")
+        verbose_name_plural = _("evidence levels")
         ordering = ["rank"]
 
     def __str__(self):
@@ -329,17 +360,19 @@ class Jurisdiction(models.Model):
     """A regulator's territory. Adding one (MHRA, MFDS…) is a data change, never a code change:
     flags, filters and columns are built from this table."""
 
-    code = models.SlugField(max_length=16, unique=True, help_text="Used in URLs, e.g. fda, eu.")
-    name = models.CharField(max_length=100, help_text="e.g. United States")
-    regulator = models.CharField(max_length=200, help_text="e.g. Food and Drug Administration")
-    short_label = models.CharField(max_length=20, help_text="How a flag names it: FDA, EU…")
+    code = models.SlugField(max_length=16, unique=True, help_text=_("Used in URLs, e.g. fda, eu."))
+    name = models.CharField(max_length=100, help_text=_("e.g. United States"))
+    regulator = models.CharField(max_length=200, help_text=_("e.g. Food and Drug Administration"))
+    short_label = models.CharField(max_length=20, help_text=_("How a flag names it: FDA, EU…"))
     url = models.URLField(blank=True)
-    position = models.PositiveSmallIntegerField(default=0, help_text="Order of the flags.")
+    position = models.PositiveSmallIntegerField(default=0, help_text=_("Order of the flags."))
 
     objects = JurisdictionQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("jurisdiction")
+        verbose_name_plural = _("jurisdictions")
         ordering = ["position", "code"]
 
     def __str__(self):
@@ -354,8 +387,11 @@ class Jurisdiction(models.Model):
             taken = ", ".join(sorted(reserved_parameters()))
             raise ValidationError(
                 {
-                    "code": f"“{self.code}” is already a parameter of the claims list; "
-                    f"choose another code. These are taken: {taken}."
+                    "code": _(
+                        "“%(code)s” is already a parameter of the claims list; "
+                        "choose another code. These are taken: %(taken)s."
+                    )
+                    % {"code": self.code, "taken": taken}
                 }
             )
 
@@ -383,21 +419,23 @@ class StatusRecord(models.Model):
 
     jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=20, choices=Status, default=Status.UNKNOWN)
-    explanation = models.TextField(help_text="Plain language, for readers.")
+    explanation = models.TextField(help_text=_("Plain language, for readers."))
     source_url = models.URLField(blank=True)
     source_title = models.CharField(
-        max_length=300, blank=True, help_text="The source's own title, shown as its link."
+        max_length=300, blank=True, help_text=_("The source's own title, shown as its link.")
     )
-    checked_on = models.DateField(help_text="When an editor last checked the source.")
+    checked_on = models.DateField(help_text=_("When an editor last checked the source."))
     # How "an appearance claim" is recorded: on the status (or the claim's override), because
     # it is what the treatment (or this one claim) is sold for that turns a cosmetic into a
     # drug. Only a status with it ticked may be "Lawful cosmetic".
     appearance_claim = models.BooleanField(
-        "sold only to change appearance",
+        _("sold only to change appearance"),
         default=False,
-        help_text="Tick only when the treatment (or this claim) is offered purely to change "
-        "how skin looks: no disease, condition, healing or “revitalize cells” claim. "
-        "Needed for “Lawful cosmetic”.",
+        help_text=_(
+            "Tick only when the treatment (or this claim) is offered purely to change "
+            "how skin looks: no disease, condition, healing or “revitalize cells” claim. "
+            "Needed for “Lawful cosmetic”."
+        ),
     )
 
     class Meta:
@@ -420,24 +458,33 @@ class StatusRecord(models.Model):
         reasons = []
         if treatment is not None and treatment.route != Route.TOPICAL_INTACT_SKIN:
             reasons.append(
-                f"the treatment's route is “{treatment.get_route_display()}”, and only a "
-                "product put on intact skin can be one"
+                _(
+                    "the treatment's route is “%(route)s”, and only a "
+                    "product put on intact skin can be one"
+                )
+                % {"route": treatment.get_route_display()}
             )
         if treatment is not None and treatment.source.origin in {Origin.HUMAN, Origin.UNSPECIFIED}:
             reasons.append(
-                f"the exosome source is “{treatment.source.get_origin_display()}”, and only a "
-                "known non-human source can be one"
+                _(
+                    "the exosome source is “%(origin)s”, and only a "
+                    "known non-human source can be one"
+                )
+                % {"origin": treatment.source.get_origin_display()}
             )
         problems = {}
         if reasons:
-            problems["status"] = f"This cannot be “{Status.COSMETIC.label}”: {'; '.join(reasons)}."
+            problems["status"] = _("This cannot be “%(status)s”: %(reasons)s.") % {
+                "status": Status.COSMETIC.label,
+                "reasons": "; ".join(str(reason) for reason in reasons),
+            }
         if not self.appearance_claim:
-            problems["appearance_claim"] = (
-                f"“{Status.COSMETIC.label}” needs a use sold only to change appearance; a "
+            problems["appearance_claim"] = _(
+                "“%(status)s” needs a use sold only to change appearance; a "
                 "disease, condition or healing claim makes the product a drug."
-            )
+            ) % {"status": Status.COSMETIC.label}
         if not self.source_url:
-            problems["source_url"] = "Give the source that says this is a lawful cosmetic."
+            problems["source_url"] = _("Give the source that says this is a lawful cosmetic.")
         return problems
 
 
@@ -447,7 +494,7 @@ def cosmetic_constraint(name):
     return models.CheckConstraint(
         name=name,
         condition=~Q(status=Status.COSMETIC) | (Q(appearance_claim=True) & ~Q(source_url="")),
-        violation_error_message="A lawful cosmetic needs an appearance-only use and a source.",
+        violation_error_message=_("A lawful cosmetic needs an appearance-only use and a source."),
     )
 
 
@@ -466,13 +513,16 @@ class RegulatoryStatus(StatusRecord):
 
     class Meta:
         ordering = ["treatment", "jurisdiction"]
-        verbose_name_plural = "regulatory statuses"
+        verbose_name = _("regulatory status")
+        verbose_name_plural = _("regulatory statuses")
         constraints = [
             models.UniqueConstraint(
                 fields=["treatment", "jurisdiction"],
                 name="regulatorystatus_one_per_treatment_and_jurisdiction",
-                violation_error_message="This treatment already has a status in this "
-                "jurisdiction: edit that one instead.",
+                violation_error_message=_(
+                    "This treatment already has a status in this "
+                    "jurisdiction: edit that one instead."
+                ),
             ),
             cosmetic_constraint("regulatorystatus_cosmetic_is_sourced_appearance_use"),
         ]
@@ -637,10 +687,10 @@ class ClaimQuerySet(models.QuerySet):
 
 class Claim(models.Model):
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        IN_REVIEW = "in-review", "In review"
-        PUBLISHED = "published", "Published"
-        RETRACTED = "retracted", "Retracted"
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in-review", _("In review")
+        PUBLISHED = "published", _("Published")
+        RETRACTED = "retracted", _("Retracted")
 
         @property
         def next_states(self):
@@ -657,38 +707,49 @@ class Claim(models.Model):
 
         @property
         def described(self):
-            """The state in a sentence: “it is a draft”, “it is in review”."""
-            return "a draft" if self == type(self).DRAFT else self.label.lower()
+            """The state as it ends “it is …”: “a draft”, “in review”. A phrase of its own, not
+            the lower-cased label, so that each language words it."""
+            State = type(self)
+            return {
+                State.DRAFT: _("a draft"),
+                State.IN_REVIEW: _("in review"),
+                State.PUBLISHED: _("published"),
+                State.RETRACTED: _("retracted"),
+            }[self]
 
     # Moving a claim: which verb names the move, and which permission it takes. Editors submit
     # for review; only publishers decide what readers see.
     MOVES = {
-        State.IN_REVIEW: ("submitted for review", "claims.change_claim"),
-        State.DRAFT: ("sent back to draft", "claims.publish_claim"),
-        State.PUBLISHED: ("published", "claims.publish_claim"),
-        State.RETRACTED: ("retracted", "claims.publish_claim"),
+        State.IN_REVIEW: (_("submitted for review"), "claims.change_claim"),
+        State.DRAFT: (_("sent back to draft"), "claims.publish_claim"),
+        State.PUBLISHED: (_("published"), "claims.publish_claim"),
+        State.RETRACTED: (_("retracted"), "claims.publish_claim"),
     }
 
-    slug = models.SlugField(max_length=100, unique=True, help_text="Used in URLs. Never reuse.")
-    title = models.CharField(max_length=200, help_text="Short, neutral summary of the claim.")
-    statement = models.TextField(help_text="The claim as it was made, quoted or paraphrased.")
-    outcome = models.TextField(blank=True, help_text="Outcome reported, if any.")
-    context_note = models.TextField(blank=True, help_text="Our context for readers.")
+    slug = models.SlugField(max_length=100, unique=True, help_text=_("Used in URLs. Never reuse."))
+    title = models.CharField(max_length=200, help_text=_("Short, neutral summary of the claim."))
+    statement = models.TextField(help_text=_("The claim as it was made, quoted or paraphrased."))
+    outcome = models.TextField(blank=True, help_text=_("Outcome reported, if any."))
+    context_note = models.TextField(blank=True, help_text=_("Our context for readers."))
     quote = models.TextField(
         blank=True,
-        help_text="The passage the claim comes from, word for word, as short as it can be.",
+        help_text=_("The passage the claim comes from, word for word, as short as it can be."),
     )
     quote_source = models.CharField(
         max_length=300,
         blank=True,
-        help_text="Who wrote the quoted passage, where: e.g. Mitra Bio, “Exosomes: the next "
-        "“small” thing?”.",
+        help_text=_(
+            "Who wrote the quoted passage, where: e.g. Mitra Bio, “Exosomes: the next "
+            "“small” thing?”."
+        ),
     )
     unverified = models.CharField(
         max_length=500,
         blank=True,
-        help_text="What we found no independent source for, ending the sentence “We found no "
-        "independent source for …”. Blank when everything is confirmed.",
+        help_text=_(
+            "What we found no independent source for, ending the sentence “We found no "
+            "independent source for …”. Blank when everything is confirmed."
+        ),
     )
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="claims")
     conference = models.ForeignKey(
@@ -703,7 +764,7 @@ class Claim(models.Model):
         EvidenceLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
     )
     state = models.CharField(max_length=20, choices=State, default=State.DRAFT)
-    made_on = models.DateField(null=True, blank=True, help_text="When the claim was made.")
+    made_on = models.DateField(null=True, blank=True, help_text=_("When the claim was made."))
     published_at = models.DateTimeField(null=True, blank=True)
     last_reviewed_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -719,6 +780,8 @@ class Claim(models.Model):
     )
 
     class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
         ordering = ["-published_at", "-created_at", "slug"]
         permissions = [("publish_claim", "Can publish, retract and send back claims")]
         indexes = [
@@ -738,7 +801,7 @@ class Claim(models.Model):
             models.CheckConstraint(
                 name="claim_published_has_evidence_level",
                 condition=~Q(state="published") | Q(evidence_level__isnull=False),
-                violation_error_message="A published claim needs an evidence level.",
+                violation_error_message=_("A published claim needs an evidence level."),
             )
         ]
 
@@ -785,16 +848,21 @@ class Claim(models.Model):
         """Why this claim cannot be published yet, in editors' words; empty when it can."""
         problems = []
         if self.evidence_level_id is None:
-            problems.append("it needs an evidence level")
+            problems.append(_("it needs an evidence level"))
         if self.pk is None or not self.citations.exists():
-            problems.append("it needs at least one citation")
+            problems.append(_("it needs at least one citation"))
         if self.presentation_id and self.conference_id is None:
-            problems.append("a claim made in a presentation needs that presentation's conference")
+            problems.append(
+                _("a claim made in a presentation needs that presentation's conference")
+            )
         missing = [jurisdiction.short_label for jurisdiction in self.unassessed_jurisdictions()]
         if missing:
             problems.append(
-                f"it needs a status in {', '.join(missing)} (record “{Status.UNKNOWN.label}” "
-                "where no source says)"
+                _(
+                    "it needs a status in %(jurisdictions)s "
+                    "(record “%(unknown)s” where no source says)"
+                )
+                % {"jurisdictions": ", ".join(missing), "unknown": Status.UNKNOWN.label}
             )
         return problems
 
@@ -817,10 +885,12 @@ class Claim(models.Model):
             and self.presentation.conference_id != self.conference_id
         ):
             raise ValidationError(
-                {"presentation": "This presentation belongs to another conference."}
+                {"presentation": _("This presentation belongs to another conference.")}
             )
         if self.state == self.State.PUBLISHED and self.evidence_level_id is None:
-            raise ValidationError({"evidence_level": "A published claim needs an evidence level."})
+            raise ValidationError(
+                {"evidence_level": _("A published claim needs an evidence level.")}
+            )
 
     # The workflow. `user` is who moves the claim: the move is refused (PermissionDenied) if
     # they may not make it, and history records them. Code acting for nobody passes no user.
@@ -839,25 +909,35 @@ class Claim(models.Model):
         self.move_to(self.State.RETRACTED, user, note)
 
     def can_move_to(self, state, user):
-        _, permission = self.MOVES[state]
+        _verb, permission = self.MOVES[state]
         return state in self.State(self.state).next_states and user.has_perm(permission)
 
     def move_to(self, state, user=None, note=""):
         state = self.State(state)
         verb, permission = self.MOVES[state]
         if user is not None and not user.has_perm(permission):
-            raise PermissionDenied(f"You may not move claims to “{state.label}”.")
+            raise PermissionDenied(
+                _("You may not move claims to “%(state)s”.") % {"state": state.label}
+            )
         current = self.State(self.state)
         if state == current:
-            raise ValidationError(f"“{self}” is already {current.described}.")
+            raise ValidationError(
+                _("“%(claim)s” is already %(state)s.") % {"claim": self, "state": current.described}
+            )
         if state not in current.next_states:
             # Retracted pages stay public, so retracting a draft would publish it.
-            why = "not published" if state == self.State.RETRACTED else current.described
-            raise ValidationError(f"“{self}” is {why}, so it cannot be {verb}.")
+            why = _("not published") if state == self.State.RETRACTED else current.described
+            raise ValidationError(
+                _("“%(claim)s” is %(state)s, so it cannot be %(move)s.")
+                % {"claim": self, "state": why, "move": verb}
+            )
         if state == self.State.PUBLISHED:
             problems = self.publication_problems()
             if problems:
-                raise ValidationError(f"“{self}” cannot be published: {'; '.join(problems)}.")
+                raise ValidationError(
+                    _("“%(claim)s” cannot be published: %(problems)s.")
+                    % {"claim": self, "problems": "; ".join(str(p) for p in problems)}
+                )
             if self.published_at is None:
                 self.published_at = timezone.now()
         self.state = state
@@ -963,23 +1043,25 @@ class ClaimStatusOverride(StatusRecord):
     a topical cosmetic into an unapproved drug in the US."""
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="status_overrides")
-    reason = models.TextField(help_text="Why this claim differs from its treatment's status.")
+    reason = models.TextField(help_text=_("Why this claim differs from its treatment's status."))
 
     objects = ClaimStatusOverrideQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("claim status override")
+        verbose_name_plural = _("claim status overrides")
         ordering = ["claim", "jurisdiction"]
         constraints = [
             models.UniqueConstraint(
                 fields=["claim", "jurisdiction"],
                 name="claimstatusoverride_one_per_claim_and_jurisdiction",
-                violation_error_message="This claim already overrides this jurisdiction.",
+                violation_error_message=_("This claim already overrides this jurisdiction."),
             ),
             models.CheckConstraint(
                 name="claimstatusoverride_has_reason_and_source",
                 condition=~Q(reason="") & ~Q(source_url=""),
-                violation_error_message="An override needs a reason and a source.",
+                violation_error_message=_("An override needs a reason and a source."),
             ),
             cosmetic_constraint("claimstatusoverride_cosmetic_is_sourced_appearance_use"),
         ]
@@ -1015,11 +1097,11 @@ class CitationQuerySet(models.QuerySet):
 
 class Citation(models.Model):
     class Kind(models.TextChoices):
-        CONFERENCE_TALK = "conference-talk", "Conference talk"
-        WRITE_UP = "write-up", "Write-up"
-        PAPER = "paper", "Paper"
-        REGULATOR_NOTICE = "regulator-notice", "Regulator notice"
-        PRESS = "press", "Press"
+        CONFERENCE_TALK = "conference-talk", _("Conference talk")
+        WRITE_UP = "write-up", _("Write-up")
+        PAPER = "paper", _("Paper")
+        REGULATOR_NOTICE = "regulator-notice", _("Regulator notice")
+        PRESS = "press", _("Press")
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="citations")
     kind = models.CharField(max_length=20, choices=Kind)
@@ -1027,19 +1109,21 @@ class Citation(models.Model):
     publisher = models.CharField(max_length=200, blank=True)
     url = models.URLField(max_length=500)
     accessed_on = models.DateField()
-    note = models.CharField(max_length=300, blank=True, help_text="What this source supports.")
+    note = models.CharField(max_length=300, blank=True, help_text=_("What this source supports."))
     position = models.PositiveSmallIntegerField(default=0)
 
     objects = CitationQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("citation")
+        verbose_name_plural = _("citations")
         ordering = ["claim", "position", "pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["claim", "url"],
                 name="citation_unique_url_per_claim",
-                violation_error_message="This claim already cites this URL.",
+                violation_error_message=_("This claim already cites this URL."),
             )
         ]
 
@@ -1070,12 +1154,12 @@ class Revision(models.Model):
     shape `claims.revisions` reads and writes. A Publisher's own change is recorded approved."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Awaiting review"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Awaiting review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
     content = models.JSONField(encoder=DjangoJSONEncoder)
-    note = models.CharField(max_length=300, blank=True, help_text="Why the editor made it.")
+    note = models.CharField(max_length=300, blank=True, help_text=_("Why the editor made it."))
     # What it changed, in readers' words ("statement, citations"), written when it is approved:
     # the live version moves on, and the public change log must still say what was approved.
     summary = models.CharField(max_length=300, blank=True)
@@ -1106,7 +1190,7 @@ class Revision(models.Model):
         return f"{self.pk}@{self.updated_at.isoformat()}"
 
 
-def revision_constraints(table, target, unique_name, noun):
+def revision_constraints(table, target, unique_name, pending_message):
     """A revision's invariants: one pending change per target at a time, and a decided one
     says when it was decided."""
     return [
@@ -1114,7 +1198,7 @@ def revision_constraints(table, target, unique_name, noun):
             fields=target,
             condition=Q(state="pending"),
             name=f"{table}_{unique_name}",
-            violation_error_message=f"{noun} already has a change awaiting review.",
+            violation_error_message=pending_message,
         ),
         models.CheckConstraint(
             name=f"{table}_reviewed_unless_pending",
@@ -1139,15 +1223,19 @@ class ClaimRevision(Revision):
     objects = ClaimRevisionQuerySet.as_manager()
 
     class Meta(Revision.Meta):
-        verbose_name = "claim change"
+        verbose_name = _("claim change")
+        verbose_name_plural = _("claim changes")
         # Two editors never keep two pending versions of one claim: the second is told the
         # claim changed under them (claims.revisions.check_version).
         constraints = revision_constraints(
-            "claimrevision", ["claim"], "one_pending_per_claim", "This claim"
+            "claimrevision",
+            ["claim"],
+            "one_pending_per_claim",
+            _("This claim already has a change awaiting review."),
         )
 
     def __str__(self):
-        return f"Change to “{self.claim}”"
+        return _("Change to “%(claim)s”") % {"claim": self.claim}
 
 
 class StatusRevision(Revision):
@@ -1160,13 +1248,20 @@ class StatusRevision(Revision):
     jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.CASCADE, related_name="+")
 
     class Meta(Revision.Meta):
-        verbose_name = "status change"
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
         constraints = revision_constraints(
-            "statusrevision", ["treatment", "jurisdiction"], "one_pending_per_status", "This status"
+            "statusrevision",
+            ["treatment", "jurisdiction"],
+            "one_pending_per_status",
+            _("This status already has a change awaiting review."),
         )
 
     def __str__(self):
-        return f"Change to {self.treatment} · {self.jurisdiction}"
+        return _("Change to %(treatment)s · %(jurisdiction)s") % {
+            "treatment": self.treatment,
+            "jurisdiction": self.jurisdiction,
+        }
 
 
 class DataVersion(models.Model):
@@ -1180,6 +1275,8 @@ class DataVersion(models.Model):
     version = models.CharField(max_length=32)
 
     class Meta:
+        verbose_name = _("data version")
+        verbose_name_plural = _("data versions")
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(condition=Q(pk=1), name="data_version_is_one_row"),
@@ -1190,4 +1287,4 @@ class DataVersion(models.Model):
 
     def clean(self):
         if self.pk is not None and self.pk != self.ONLY_ROW:
-            raise ValidationError("There is one data version, the row with id 1.")
+            raise ValidationError(_("There is one data version, the row with id 1."))

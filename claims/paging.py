@@ -2,6 +2,8 @@
 
 import re
 
+from django.utils.translation import gettext as _
+
 PAGE_SIZE = 25
 # ASCII digits only: str.isdigit() also accepts "²" and "①", which int() then refuses.
 PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
@@ -14,4 +16,4 @@ def requested_page(raw_page):
         return 1, None
     if PAGE_NUMBER.fullmatch(raw_page) and int(raw_page) >= 1:
         return int(raw_page), None
-    return 1, "Ignored the page number: it is not a positive whole number."
+    return 1, _("Ignored the page number: it is not a positive whole number.")

@@ -21,6 +21,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from claims.models import (
     Citation,
@@ -58,9 +60,18 @@ def editable_fields(model, *besides):
 CITATION_FIELDS = editable_fields(Citation, "claim")
 OVERRIDE_FIELDS = editable_fields(ClaimStatusOverride, "claim")
 STATUS_FIELDS = editable_fields(RegulatoryStatus, "treatment", "jurisdiction")
-AWAITS_A_PUBLISHER = (
+AWAITS_A_PUBLISHER = gettext_lazy(
     "Your changes await a Publisher: readers see the published version until one approves them."
 )
+# A decided change, in a sentence and in the workflow log: whole phrases, one per decision.
+ALREADY_DECIDED = {
+    ClaimRevision.State.APPROVED: gettext_lazy("This change was already approved."),
+    ClaimRevision.State.REJECTED: gettext_lazy("This change was already rejected."),
+}
+DECIDED = {
+    ClaimRevision.State.APPROVED: gettext_lazy("Change approved"),
+    ClaimRevision.State.REJECTED: gettext_lazy("Change rejected"),
+}
 
 
 def may_publish(user):
@@ -355,13 +366,17 @@ def check_version(posted, live, pending):
     if posted is None or posted == version_of(live, pending):
         return
     if pending is not None and pending.created_by is not None:
-        who = f"{pending.created_by} saved a change awaiting review"
+        message = _(
+            "This changed while you were editing it: %(editor)s saved a change awaiting "
+            "review. Nothing you typed was saved; reopen it to see the current version, then "
+            "make your change again."
+        ) % {"editor": pending.created_by}
     else:
-        who = "someone saved it"
-    raise ValidationError(
-        f"This changed while you were editing it: {who}. Nothing you typed was saved; "
-        "reopen it to see the current version, then make your change again."
-    )
+        message = _(
+            "This changed while you were editing it: someone saved it. Nothing you typed was "
+            "saved; reopen it to see the current version, then make your change again."
+        )
+    raise ValidationError(message)
 
 
 # --- Moves ----------------------------------------------------------------------------------
@@ -448,7 +463,7 @@ def approve(revision, user, note=""):
     """Make `revision` live at once: the live rows take its content, the history records the
     Publisher, and the page cache goes stale with the save."""
     if not may_publish(user):
-        raise PermissionDenied("Only Publishers approve changes.")
+        raise PermissionDenied(_("Only Publishers approve changes."))
     reason = (
         f"Approved: {note}" if note else f"Approved a change by {revision.created_by or 'nobody'}"
     )
@@ -456,9 +471,7 @@ def approve(revision, user, note=""):
         with transaction.atomic():
             revision = type(revision).objects.select_for_update().get(pk=revision.pk)
             if not revision.is_pending():
-                raise ValidationError(
-                    f"This change was already {revision.get_state_display().lower()}."
-                )
+                raise already_reviewed(revision)
             differences = revision_differences(revision)
             if isinstance(revision, ClaimRevision):
                 apply_claim_content(revision.claim, revision.content, user, reason)
@@ -468,28 +481,28 @@ def approve(revision, user, note=""):
                 )
             mark_reviewed(revision, revision.State.APPROVED, user, note, summary_of(differences))
     except IntegrityError as error:
-        raise ValidationError(f"This change can no longer be made: {error}") from error
+        raise ValidationError(
+            _("This change can no longer be made: %(error)s") % {"error": error}
+        ) from error
     return revision
 
 
 def reject(revision, user, note):
     """Keep the live version and tell the editor why."""
     if not may_publish(user):
-        raise PermissionDenied("Only Publishers reject changes.")
+        raise PermissionDenied(_("Only Publishers reject changes."))
     if not note.strip():
-        raise ValidationError("Say why you reject the change: the editor reads it.")
+        raise ValidationError(_("Say why you reject the change: the editor reads it."))
     with transaction.atomic():
         revision = type(revision).objects.select_for_update().get(pk=revision.pk)
         if not revision.is_pending():
-            raise ValidationError(
-                f"This change was already {revision.get_state_display().lower()}."
-            )
+            raise already_reviewed(revision)
         mark_reviewed(revision, revision.State.REJECTED, user, note, "")
     return revision
 
 
 def already_reviewed(revision):
-    return ValidationError(f"This change was already {revision.get_state_display().lower()}.")
+    return ValidationError(ALREADY_DECIDED[revision.state])
 
 
 def mark_reviewed(revision, state, user, note, summary):
@@ -502,13 +515,14 @@ def review_log(claim):
     """The claim's changes and their review, for its workflow log: (when, who, what, note)."""
     events = []
     for revision in claim.revisions.select_related("created_by", "reviewed_by").order_by("pk"):
-        author = str(revision.created_by or "nobody signed in")
+        author = str(revision.created_by or _("nobody signed in"))
         if revision.reviewed_by_id == revision.created_by_id and not revision.is_pending():
-            events.append((revision.created_at, author, "Changed live", revision.summary))
+            events.append((revision.created_at, author, _("Changed live"), revision.summary))
             continue
-        events.append((revision.created_at, author, "Change submitted for review", revision.note))
+        submitted = _("Change submitted for review")
+        events.append((revision.created_at, author, submitted, revision.note))
         if not revision.is_pending():
-            what = f"Change {revision.get_state_display().lower()}"
+            what = DECIDED[revision.state]
             events.append(
                 (revision.reviewed_at, str(revision.reviewed_by), what, revision.review_note)
             )

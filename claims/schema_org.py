@@ -2,6 +2,8 @@
 our rating — the evidence level on the scale's 1..N ranks, with the regulators' flags in
 words. The rating scale is published on /evidence/."""
 
+from django.utils.translation import gettext as _
+
 from claims.models import Citation
 
 # Where a claim was made: the write-up or the talk reporting it. Everything else a claim
@@ -39,10 +41,10 @@ def date_claimed(claim):
 def rating_explanation(level, best_rank):
     """A sentence, as schema.org wants, not a link: the level, its place on the scale, and
     what it means."""
-    sentence = (
-        f"The evidence shown for this claim is rated “{level.name}”, {level.rank} of "
-        f"{best_rank} on Claimwatch's evidence scale, where {best_rank} is the strongest."
-    )
+    sentence = _(
+        "The evidence shown for this claim is rated “%(level)s”, %(rank)d of %(best)d on "
+        "Claimwatch's evidence scale, where %(best)d is the strongest."
+    ) % {"level": level.name, "rank": level.rank, "best": best_rank}
     definition = level.definition.strip()
     if definition:
         sentence += f" {definition}" if definition.endswith(".") else f" {definition}."
@@ -88,11 +90,12 @@ def claim_review(claim, flags, citations, page_url):
     if level:
         review["reviewRating"] = {
             "@type": "Rating",
-            "name": f"Evidence: {level.name}",
+            "name": _("Evidence: %(level)s") % {"level": level.name},
             "ratingValue": level.rank,
             "worstRating": 1,
             "bestRating": claim.best_rank,
-            "alternateName": f"Evidence: {level.name}. {flags_in_words}.",
+            "alternateName": _("Evidence: %(level)s. %(flags)s.")
+            % {"level": level.name, "flags": flags_in_words},
             "ratingExplanation": rating_explanation(level, claim.best_rank),
         }
     return review

@@ -4,6 +4,9 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from claims.as_of import cached_for_long_when_pinned
 from claims.cache import public_page
@@ -22,6 +25,7 @@ from claims.models import (
     Treatment,
 )
 from claims.paging import PAGE_SIZE, requested_page
+from claims.text import with_query
 
 CORRECTIONS_SHOWN = 50  # the newest, on /method/; each claim's page lists all of its own
 
@@ -96,6 +100,7 @@ def home(request):
         {
             "rows": rows_with_flags(latest, claim_filter.jurisdictions),
             "map": evidence_map(claim_filter),
+            "regulators": ", ".join(j.short_label for j in claim_filter.jurisdictions),
             "total": Claim.objects.published().count(),
             "clinic_count": Clinic.objects.filter(
                 Exists(Claim.objects.published().filter(clinic=OuterRef("pk")))
@@ -115,7 +120,14 @@ def claim_list(request):
         page_number = paginator.num_pages
         if not notices:
             return redirect(claim_filter.url(page=page_number))
-        notices.append(f"There are only {paginator.num_pages} pages: showing the last one.")
+        notices.append(
+            ngettext(
+                "There is only %(pages)d page: showing the last one.",
+                "There are only %(pages)d pages: showing the last one.",
+                paginator.num_pages,
+            )
+            % {"pages": paginator.num_pages}
+        )
 
     canonical_query = claim_filter.canonical_query(page=page_number)
     if not notices and list(request.GET.lists()) != list(QueryDict(canonical_query).lists()):
@@ -124,7 +136,8 @@ def claim_list(request):
     page = paginator.page(page_number)
     summary = claim_filter.summary(paginator.count)
     rows = rows_with_flags(page.object_list, claim_filter.jurisdictions)
-    shown = {flag.status for _, flags in rows for flag in flags}
+    shown = {flag.status for _claim, flags in rows for flag in flags}
+    query = claim_filter.canonical_query()
     context = {
         "filter": claim_filter,
         "facets": claim_filter.facets(),
@@ -144,6 +157,9 @@ def claim_list(request):
         # The flags' meanings in words, for readers who never see a hover tooltip.
         "statuses_shown": [status for status in Status if status in shown],
         "canonical_url": request.build_absolute_uri(claim_filter.url(page=page_number)),
+        "csv_url": with_query(reverse("claims:export-csv"), query),
+        "json_url": with_query(reverse("claims:export-json"), query),
+        "feed_url": with_query(reverse("claims:feed"), query),
     }
     return render(request, "claims/claim_list.html", context)
 
@@ -186,12 +202,12 @@ def entity_page(request, entity, param, facts, statuses=()):
 def clinic_detail(request, slug):
     clinic = get_public_reference(request, Clinic.objects.all(), slug)
     facts = [
-        ("Kind", clinic.get_kind_display(), None),
-        ("City", clinic.city or "Not known", None),
-        ("Country", clinic.country.name if clinic.country else "Not known", None),
+        (_("Kind"), clinic.get_kind_display(), None),
+        (_("City"), clinic.city or _("Not known"), None),
+        (_("Country"), clinic.country.name if clinic.country else _("Not known"), None),
     ]
     if clinic.website:
-        facts.append(("Website", clinic.website, clinic.website))
+        facts.append((_("Website"), clinic.website, clinic.website))
     return entity_page(request, clinic, "clinic", facts)
 
 
@@ -199,14 +215,14 @@ def clinic_detail(request, slug):
 def treatment_detail(request, slug):
     treatment = get_public_reference(request, Treatment.objects.select_related("source"), slug)
     facts = [
-        ("Route", treatment.get_route_display(), None),
-        ("Exosome source", treatment.source.name, treatment.source.get_absolute_url()),
-        ("Origin", treatment.source.get_origin_display(), None),
+        (_("Route"), treatment.get_route_display(), None),
+        (_("Exosome source"), treatment.source.name, treatment.source.get_absolute_url()),
+        (_("Origin"), treatment.source.get_origin_display(), None),
     ]
     if treatment.combined_procedure:
-        facts.append(("Combined with", treatment.combined_procedure, None))
+        facts.append((_("Combined with"), treatment.combined_procedure, None))
     if treatment.product:
-        facts.append(("Product or brand", treatment.product, None))
+        facts.append((_("Product or brand"), treatment.product, None))
     statuses = treatment.regulatory_statuses.select_related("jurisdiction")
     return entity_page(request, treatment, "treatment", facts, statuses)
 
@@ -215,8 +231,8 @@ def treatment_detail(request, slug):
 def source_detail(request, slug):
     source = get_public_reference(request, ExosomeSource.objects.all(), slug)
     facts = [
-        ("Category", source.get_category_display(), None),
-        ("Origin", source.get_origin_display(), None),
+        (_("Category"), source.get_category_display(), None),
+        (_("Origin"), source.get_origin_display(), None),
     ]
     return entity_page(request, source, "source", facts)
 
@@ -265,7 +281,8 @@ def method(request):
         {
             "levels": EvidenceLevel.objects.order_by("-rank"),
             "statuses": list(Status),
-            "jurisdictions": Jurisdiction.objects.all(),
+            # One sentence names them all; a template loop cannot sit inside a translation.
+            "tracked": ", ".join(j.name for j in Jurisdiction.objects.all()),
             "retracted": Claim.objects.filter(state=Claim.State.RETRACTED).order_by("slug"),
             "corrections": ClaimRevision.objects.corrections()
             .select_related("claim", "reviewed_by")

@@ -94,6 +94,9 @@ MIDDLEWARE = [
     "claims.middleware.PermissionsPolicyMiddleware",
     "claims.middleware.QueryStringLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before CommonMiddleware: it picks the language from Accept-Language (or
+    # Django's language cookie) for every view, the page cache included (claims/cache.py).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -283,7 +286,15 @@ AXES_CLIENT_IP_CALLABLE = "claims.middleware.client_ip"
 # connection's own address.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
+# Every text for readers and editors goes through gettext; English is the only language so
+# far. Another is a translation file in locale/ (`manage.py makemessages -l fr`, then
+# `compilemessages`) and a line in LANGUAGES. URLs carry no language prefix, so a shared link
+# stays one address: LocaleMiddleware picks the language from Accept-Language, and the page
+# cache keys on it (claims/cache.py). British English ("en-gb") keeps Django's en_GB date
+# formats, "1 Dec 2026", in the admin; Accept-Language "en" or "en-US" also gets it.
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

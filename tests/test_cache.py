@@ -104,14 +104,14 @@ def test_it_shows_an_edited_claim_at_once(client, claim):
 
 def test_it_shows_a_changed_treatment_status_at_once(client, claim, fda):
     url = claim.get_absolute_url()
-    assert Status.COSMETIC.label not in client.get(url).text
+    assert str(Status.COSMETIC.label) not in client.get(url).text
 
     status = RegulatoryStatus.objects.get(treatment=claim.treatment, jurisdiction=fda)
     status.status = Status.COSMETIC
     status.appearance_claim = True  # a lawful cosmetic is sold for appearance (constraint)
     status.save()
 
-    assert Status.COSMETIC.label in client.get(url).text
+    assert str(Status.COSMETIC.label) in client.get(url).text
 
 
 def test_it_shows_new_indications_and_deleted_citations_at_once(client, claim):

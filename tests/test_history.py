@@ -133,8 +133,8 @@ def test_it_shows_a_status_change_with_its_labels(client, editor, serum, fda):
     response = client.get(history_url(record))
 
     assert "<strong>Status:</strong>" in response.text
-    assert Status.COSMETIC.label in response.text
-    assert Status.NOT_APPROVED.label in response.text
+    assert str(Status.COSMETIC.label) in response.text
+    assert str(Status.NOT_APPROVED.label) in response.text
     assert record.history.latest().history_user == editor
 
 

@@ -75,7 +75,7 @@ def test_it_shows_the_claims_own_override_over_its_treatments_status(client, fda
     )
     assert 'href="/claims/?fda=not-approved"' in response.text
     assert 'href="/claims/?eu=unknown"' in response.text
-    assert Status.COSMETIC.label not in response.text
+    assert str(Status.COSMETIC.label) not in response.text
     rating = response.context["claim_review"]["reviewRating"]["alternateName"]
     assert "FDA: Not approved; EU: Not assessed." in rating
     fda_flag, eu_flag = sibling_response.context["flags"]
