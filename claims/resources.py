@@ -418,6 +418,10 @@ class ReviewedResource(CuratedResource):
     # that public claims use, changes what readers see as much as an edit.
     reviews_new_rows = True
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.proposals = 0  # pending revisions this import wrote (count_proposal)
+
     def after_init_instance(self, instance, new, row, **kwargs):
         super().after_init_instance(instance, new, row, **kwargs)
         instance.import_review = self.review_mark(instance, new, kwargs.get("user"))
@@ -434,11 +438,24 @@ class ReviewedResource(CuratedResource):
         user = kwargs.get("user")
         reviewed = self.reviews_new_rows or not is_create
         if user is not None and reviewed and self.needs_review(instance, user):
+            self.count_proposal()
             self.before_save_instance(instance, row, **kwargs)
             self.propose(instance, row, user)
             instance.import_pending = True
             return
         super().save_instance(instance, is_create, row, **kwargs)
+
+    def count_proposal(self):
+        """A pending revision is written a row at a time (claims.revisions), some 30 ms each:
+        past IMPORT_MAX_REVIEWED_ROWS of them a file would outlast the request."""
+        self.proposals += 1
+        limit = settings.IMPORT_MAX_REVIEWED_ROWS
+        if self.proposals > limit:
+            raise ImportRefused(
+                f"This file changes more than {limit:,} published rows, each a pending "
+                f"revision for a Publisher: at most {limit:,} such rows can be imported at "
+                "once. Split it into smaller files."
+            )
 
     def save_m2m(self, instance, row, **kwargs):
         if not getattr(instance, "import_pending", False):

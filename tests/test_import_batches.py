@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from claims.models import Citation, Claim, Status
+from claims.models import Citation, Claim, ClaimRevision, Status
 from claims.resources import IMPORT_REASON, ClaimResource
 from tests.conftest import make_claim, make_clinic, make_indication, make_status, make_treatment
 from tests.test_import import (
@@ -176,3 +176,24 @@ def test_it_asks_once_a_treatment_whether_public_claims_inherit_its_statuses(
     # Per treatment: whether public claims inherit its statuses, and whether the editor's
     # change waits for review (before: both for every row, and the second again on saving).
     assert len(asked) == 2 * 2
+
+
+def test_it_refuses_more_pending_revisions_than_the_limit_and_writes_none(
+    client, editor, world, settings
+):
+    settings.IMPORT_MAX_REVIEWED_ROWS = 2
+    for n in range(3):
+        make_claim(slug=f"c{n}", clinic=world["clinic"], treatment=world["treatment"])
+    rows = [claim_row(f"c{n}", title=f"Corrected {n}") for n in range(3)]
+    client.force_login(editor)
+
+    response = preview(client, as_csv(CLAIM_COLUMNS, rows))
+
+    assert "confirm_form" not in response.context
+    assert row_errors(response) == {
+        3: [
+            "This file changes more than 2 published rows, each a pending revision for a "
+            "Publisher: at most 2 such rows can be imported at once. Split it into smaller files."
+        ]
+    }
+    assert not ClaimRevision.objects.exists()
