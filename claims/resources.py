@@ -11,22 +11,21 @@ its state (the admin's export has a `state` column for editors to read; imports 
 
 import io
 import logging
-import threading
 import zipfile
 from collections import defaultdict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from import_export import fields, resources, results, widgets
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm
 
-from claims import revisions
+from claims import import_batches, revisions
 from claims.cache import one_version_bump
 from claims.cells import defuse, restore
+from claims.import_batches import find
 from claims.models import (
     Citation,
     Claim,
@@ -142,38 +141,6 @@ class RefusalResult(results.Error):
 # --- Resources --------------------------------------------------------------------------------
 
 
-# Rows found by `find` during the current import: a file names the same few clinics and
-# treatments on every row, and each lookup is a query (claims.resources.CuratedResource).
-_found = threading.local()
-
-
-def find(model, key_field, value):
-    """The one `model` row whose `key_field` is `value`, else the one whose name is; within
-    an import, each is looked up once."""
-    found = getattr(_found, "rows", None)
-    if found is None:
-        return _find(model, key_field, value)
-    key = (model, key_field, value)
-    if key not in found:
-        found[key] = _find(model, key_field, value)
-    return found[key]
-
-
-def _find(model, key_field, value):
-    by_name = Q(name=value) if any(f.name == "name" for f in model._meta.fields) else Q()
-    matches = list(model.objects.filter(Q(**{key_field: value}) | by_name)[:3])
-    for match in matches:
-        if getattr(match, key_field) == value:
-            return match
-    noun = model._meta.verbose_name
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise ValueError(f"More than one {noun} is called “{value}”: give its {key_field}.")
-    what = f"{key_field} or name" if by_name else key_field
-    raise ValueError(f"No {noun} has the {what} “{value}”.")
-
-
 class Reference(widgets.ForeignKeyWidget):
     """A foreign key written as a slug (or code), or as an unambiguous name."""
 
@@ -195,12 +162,26 @@ class References(widgets.ManyToManyWidget):
         super().__init__(model, separator=";", field=field)
 
     def clean(self, value, row=None, **kwargs):
-        keys = [key.strip() for key in str(value or "").split(self.separator) if key.strip()]
-        found = [find(self.model, self.field, key) for key in keys]
-        return self.model.objects.filter(pk__in=[row.pk for row in found])
+        found = (find(self.model, self.field, key) for key in self.keys(value))
+        return list({row.pk: row for row in found}.values())
+
+    def keys(self, value):
+        return [key.strip() for key in str(value or "").split(self.separator) if key.strip()]
 
     def render(self, value, obj=None, **kwargs):
-        return "; ".join(getattr(row, self.field) for row in value.all()) if value else ""
+        rows = value.all() if hasattr(value, "all") else value or []
+        return "; ".join(getattr(row, self.field) for row in rows)
+
+
+class Links(fields.Field):
+    """A many-to-many column. A new row's links are written after the row, with its batch
+    (claims.import_batches): until then, the preview shows those the file gives it."""
+
+    def get_value(self, instance):
+        links = getattr(instance, "imported_links", {})
+        if instance.pk is None and self.attribute in links:
+            return links[self.attribute]
+        return super().get_value(instance)
 
 
 class CountryWidget(widgets.CharWidget):
@@ -213,20 +194,30 @@ class CountryWidget(widgets.CharWidget):
         return value.code if value else ""
 
 
+def validate_unique_constraints(instance, exclude):
+    errors = {}
+    for constraint in instance._meta.constraints:
+        if isinstance(constraint, models.UniqueConstraint):
+            try:
+                constraint.validate(type(instance), instance, exclude=exclude)
+            except ValidationError as error:
+                errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
 class CuratedResource(resources.ModelResource):
     """Rows are matched to the database by slug; unchanged rows are skipped; every row is
     validated like the admin's form (full_clean: choices, constraints, clean()); and history
-    records the import and who ran it."""
+    records the import and who ran it. References and existing rows are read a file at a
+    time, and rows written BATCH_SIZE at a time (claims.import_batches), so the queries of
+    an import do not grow with its rows."""
 
     def import_data(self, *args, **kwargs):
         # One version bump for the whole file rather than several per row, and each
         # reference looked up once.
-        _found.rows = {}
-        try:
-            with one_version_bump():
-                return super().import_data(*args, **kwargs)
-        finally:
-            _found.rows = None
+        with import_batches.found_in_file(), one_version_bump():
+            return super().import_data(*args, **kwargs)
 
     def get_error_result_class(self):
         return RefusalResult
@@ -245,6 +236,20 @@ class CuratedResource(resources.ModelResource):
         except ImportRefused:
             del dataset[:]  # no row is read: the one error is the file's
             raise
+        self.look_up_references(dataset)
+
+    def look_up_references(self, dataset):
+        """Every row each reference column names, a few queries for the whole file."""
+        for field in self.get_import_fields():
+            widget = field.widget
+            if not isinstance(widget, Reference | References) or field.readonly:
+                continue
+            if field.column_name not in (dataset.headers or []):
+                continue
+            cells = [import_batches.cell_text(value) for value in dataset[field.column_name]]
+            if isinstance(widget, References):
+                cells = [key for cell in cells for key in widget.keys(cell)]
+            import_batches.remember(widget.model, widget.field, cells)
 
     def check_keys(self, dataset):
         key_columns = [self.fields[name].column_name for name in self.get_import_id_fields()]
@@ -308,14 +313,60 @@ class CuratedResource(resources.ModelResource):
                     f"{instance._meta.get_field(name).verbose_name}.",
                     code="locked",
                 )
+        instance.imported_links = {}
         for field in self.get_import_fields():
-            if isinstance(field.widget, widgets.ManyToManyWidget) and field.column_name in row:
+            if isinstance(field.widget, References) and field.column_name in row:
                 try:
-                    field.clean(row)
+                    instance.imported_links[field.attribute] = field.clean(row)
                 except ValueError as error:
                     errors[field.attribute] = ValidationError(str(error), code="invalid")
         if errors:
             raise ValidationError(errors)
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """full_clean, less the checks that cost a query a row and that this import has made
+        already or the database makes when the batch is written:
+        - a reference this file found exists (import_batches.find read it);
+        - the row's key is unique: FileInstanceLoader looked it up, and check_keys refused a
+          file naming it twice;
+        - a CheckConstraint is mirrored by the model's clean() (STYLE, habit 5)."""
+        errors = dict(import_validation_errors or {})
+        found = {
+            field.attribute
+            for field in self.get_import_fields()
+            if isinstance(field.widget, Reference)
+            and getattr(instance, f"{field.attribute}_id", None) is not None
+        }
+        key = {self.fields[name].attribute for name in self.get_import_id_fields()}
+        checks = [
+            lambda: instance.clean_fields(exclude={*errors, *found}),
+            instance.clean,
+            lambda: validate_unique and instance.validate_unique(exclude={*errors, *key}),
+            lambda: validate_unique_constraints(instance, exclude={*errors, *key}),
+        ]
+        for check in checks:
+            try:
+                check()
+            except ValidationError as error:
+                errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        self.write_batch(import_batches.create, self.create_instances, result, raise_errors)
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        self.write_batch(import_batches.update, self.update_instances, result, raise_errors)
+
+    def write_batch(self, write, instances, result, raise_errors):
+        # Imports always run in a transaction (Meta.use_transactions), a preview's rolled back.
+        try:
+            if instances:
+                write(instances, lambda instance: getattr(instance, "imported_links", {}))
+        except Exception as error:
+            self.handle_import_error(result, error, raise_errors)
+        finally:
+            instances.clear()
 
     def before_save_instance(self, instance, row, **kwargs):
         if kwargs.get("user") is not None:
@@ -324,6 +375,9 @@ class CuratedResource(resources.ModelResource):
 
     class Meta:
         import_id_fields = ["slug"]
+        instance_loader_class = import_batches.FileInstanceLoader
+        use_bulk = True
+        batch_size = import_batches.BATCH_SIZE
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
@@ -364,6 +418,10 @@ class ReviewedResource(CuratedResource):
     # that public claims use, changes what readers see as much as an edit.
     reviews_new_rows = True
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.proposals = 0  # pending revisions this import wrote (count_proposal)
+
     def after_init_instance(self, instance, new, row, **kwargs):
         super().after_init_instance(instance, new, row, **kwargs)
         instance.import_review = self.review_mark(instance, new, kwargs.get("user"))
@@ -380,11 +438,24 @@ class ReviewedResource(CuratedResource):
         user = kwargs.get("user")
         reviewed = self.reviews_new_rows or not is_create
         if user is not None and reviewed and self.needs_review(instance, user):
+            self.count_proposal()
             self.before_save_instance(instance, row, **kwargs)
             self.propose(instance, row, user)
             instance.import_pending = True
             return
         super().save_instance(instance, is_create, row, **kwargs)
+
+    def count_proposal(self):
+        """A pending revision is written a row at a time (claims.revisions), some 30 ms each:
+        past IMPORT_MAX_REVIEWED_ROWS of them a file would outlast the request."""
+        self.proposals += 1
+        limit = settings.IMPORT_MAX_REVIEWED_ROWS
+        if self.proposals > limit:
+            raise ImportRefused(
+                f"This file changes more than {limit:,} published rows, each a pending "
+                f"revision for a Publisher: at most {limit:,} such rows can be imported at "
+                "once. Split it into smaller files."
+            )
 
     def save_m2m(self, instance, row, **kwargs):
         if not getattr(instance, "import_pending", False):
@@ -425,7 +496,7 @@ class ClaimResource(ReviewedResource):
     treatment = fields.Field(
         attribute="treatment", column_name="treatment", widget=Reference(Treatment)
     )
-    indications = fields.Field(
+    indications = Links(
         attribute="indications", column_name="indications", widget=References(Indication)
     )
     evidence_level = fields.Field(
@@ -452,6 +523,13 @@ class ClaimResource(ReviewedResource):
             "evidence_level",
             "last_reviewed_on",
         ]
+
+    def before_save_instance(self, instance, row, **kwargs):
+        super().before_save_instance(instance, row, **kwargs)
+        # Saved in a batch, not by Claim.save(), which would build this.
+        instance.search_document = instance.build_search_document(
+            instance.imported_links.get("indications")
+        )
 
     def review_mark(self, claim, new, user):
         return claim_mark(claim, new, user)
@@ -546,17 +624,29 @@ class RegulatoryStatusResource(ReviewedResource):
             "checked_on",
         ]
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # Per treatment, asked once a file: whether public claims inherit its statuses, and
+        # whether the importing user's change of them waits for review.
+        self.inherited, self.reviewed = {}, {}
+
     def review_mark(self, status, new, user):
         if status.treatment_id is None:
             return ""
-        if not status.treatment.claims.public().exists():
+        treatment = status.treatment
+        if treatment.pk not in self.inherited:
+            self.inherited[treatment.pk] = treatment.claims.public().exists()
+        if not self.inherited[treatment.pk]:
             return "new" if new else "updates a status no published claim inherits"
-        if revisions.status_needs_review(status.treatment, user):
+        if self.needs_review(status, user):
             return "changes published flags (pending review)"
         return "changes published flags (live at once)"
 
     def needs_review(self, status, user):
-        return revisions.status_needs_review(status.treatment, user)
+        treatment = status.treatment
+        if treatment.pk not in self.reviewed:
+            self.reviewed[treatment.pk] = revisions.status_needs_review(treatment, user)
+        return self.reviewed[treatment.pk]
 
     def propose(self, status, row, user):
         target = {"treatment": status.treatment, "jurisdiction": status.jurisdiction}

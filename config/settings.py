@@ -261,7 +261,8 @@ MAX_QUERY_STRING_LENGTH = 4096
 # columns, is refused with a message before it is parsed. The row limit keeps an import
 # (preview, then confirm) inside the server's request timeout; docs/faults.md has the figures.
 IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 2_000_000)
-IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 500)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 4000)
+IMPORT_MAX_REVIEWED_ROWS = env_int("IMPORT_MAX_REVIEWED_ROWS", 300)
 IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 50)
 
 # The admin: at ADMIN_URL, staff only, sessions that expire, and django-axes locking a

@@ -218,6 +218,23 @@ def jurisdictions(fda, eu):
 
 
 @pytest.fixture
+def world(jurisdictions):
+    """What imported claims point at, by slug (tests/test_import*.py)."""
+    source = make_source(slug="placenta", name="Placenta")
+    clinic = make_clinic(slug="glow", name="Glow Aesthetics")
+    treatment = make_treatment(slug="placenta-shot", name="Placenta shot", source=source)
+    for jurisdiction in jurisdictions:
+        make_status(treatment, jurisdiction, Status.NOT_APPROVED)
+    return {
+        "clinic": clinic,
+        "treatment": treatment,
+        "level": make_evidence_level(code="case-series", name="Case series"),
+        "acne": make_indication(slug="acne", name="Acne"),
+        "scars": make_indication(slug="scars", name="Scars"),
+    }
+
+
+@pytest.fixture
 def claim(jurisdictions):
     treatment = make_treatment()
     make_status(treatment, jurisdictions[0], Status.NOT_APPROVED)

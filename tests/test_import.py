@@ -27,8 +27,6 @@ from claims.resources import IMPORT_REASON
 from tests.conftest import (
     make_claim,
     make_clinic,
-    make_evidence_level,
-    make_indication,
     make_source,
     make_status,
     make_treatment,
@@ -101,23 +99,6 @@ def export(client, model="claim", file_format=CSV_FORMAT, query=""):
 
 def texts(response):
     return [str(message) for message in response.context["messages"]]
-
-
-@pytest.fixture
-def world(jurisdictions):
-    """What imported claims point at, by slug."""
-    source = make_source(slug="placenta", name="Placenta")
-    clinic = make_clinic(slug="glow", name="Glow Aesthetics")
-    treatment = make_treatment(slug="placenta-shot", name="Placenta shot", source=source)
-    for jurisdiction in jurisdictions:
-        make_status(treatment, jurisdiction, Status.NOT_APPROVED)
-    return {
-        "clinic": clinic,
-        "treatment": treatment,
-        "level": make_evidence_level(code="case-series", name="Case series"),
-        "acne": make_indication(slug="acne", name="Acne"),
-        "scars": make_indication(slug="scars", name="Scars"),
-    }
 
 
 def claim_row(slug, clinic="glow", **values):
