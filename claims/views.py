@@ -23,6 +23,7 @@ from claims.models import (
     Treatment,
 )
 from claims.schema_org import claim_review
+from claims.search import search, suggestion
 
 PAGE_SIZE = 25
 CORRECTIONS_SHOWN = 50  # the newest, on /method/; each claim's page lists all of its own
@@ -120,6 +121,24 @@ def home(request):
     )
 
 
+def without_search(claim_filter):
+    """Where the claims are under the other filters, for a search that found none: the same
+    filters without the search, so that its facets count (and link to) what is there."""
+    return ClaimFilter(
+        QueryDict(claim_filter.canonical_query(page=None, q=[], sort=[])),
+        jurisdictions=claim_filter.jurisdictions,
+    )
+
+
+def did_you_mean(claim_filter, unsearched):
+    """The list URL of the search respelt with the claims' own words, when that finds claims
+    under the other filters; else None."""
+    respelt = suggestion(claim_filter.state["q"][0])
+    if respelt is None or not search(unsearched.qs, respelt).exists():
+        return None
+    return respelt, claim_filter.url(q=[respelt])
+
+
 @public_page
 def claim_list(request):
     claim_filter = ClaimFilter(request.GET, request=request)
@@ -141,9 +160,13 @@ def claim_list(request):
     summary = claim_filter.summary(paginator.count)
     rows = rows_with_flags(page.object_list, claim_filter.jurisdictions)
     shown = {flag.status for _, flags in rows for flag in flags}
+    searched_in_vain = not rows and "q" in claim_filter.state
+    counted = without_search(claim_filter) if searched_in_vain else claim_filter
     context = {
         "filter": claim_filter,
-        "facets": claim_filter.facets(),
+        "facets": counted.facets(),
+        "facets_without_search": searched_in_vain,
+        "did_you_mean": did_you_mean(claim_filter, counted) if searched_in_vain else None,
         "chips": claim_filter.chips(),
         "notices": notices,
         "summary": summary,
