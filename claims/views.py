@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.utils.translation import ngettext
 
 from claims.cache import public_page
 from claims.filters import ClaimFilter
@@ -22,6 +23,7 @@ from claims.models import (
     Status,
     Treatment,
 )
+from claims.notices import carried_notices, redirect_with_notices
 from claims.schema_org import claim_review
 from claims.search import search, suggestion
 
@@ -105,6 +107,8 @@ def evidence_map(claim_filter):
 
 @public_page
 def home(request):
+    if request.GET:  # the home page takes no parameters: one URL, one cached page
+        return redirect("claims:home")
     claim_filter = ClaimFilter()
     latest = Claim.objects.published().for_display()[:5]
     return render(
@@ -148,13 +152,22 @@ def claim_list(request):
     paginator = Paginator(claim_filter.ordered_qs.for_display(), PAGE_SIZE)
     if page_number > paginator.num_pages:
         page_number = paginator.num_pages
-        if not notices:
-            return redirect(claim_filter.url(page=page_number))
-        notices.append(f"There are only {paginator.num_pages} pages: showing the last one.")
+        if notices:
+            notices.append(
+                ngettext(
+                    "There is only %(count)d page: showing it.",
+                    "There are only %(count)d pages: showing the last one.",
+                    paginator.num_pages,
+                )
+                % {"count": paginator.num_pages}
+            )
 
+    # Anything else than the canonical URL redirects there, so the address a reader copies
+    # is clean; what was ignored goes along, outside the URL and the cached page.
     canonical_query = claim_filter.canonical_query(page=page_number)
-    if not notices and list(request.GET.lists()) != list(QueryDict(canonical_query).lists()):
-        return redirect(claim_filter.url(page=page_number))
+    if list(request.GET.lists()) != list(QueryDict(canonical_query).lists()):
+        return redirect_with_notices(request, claim_filter.url(page=page_number), notices)
+    notices += carried_notices(request)
 
     page = paginator.page(page_number)
     summary = claim_filter.summary(paginator.count)
