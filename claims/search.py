@@ -127,14 +127,11 @@ def _candidates_by_reading(words):
 
 
 def _closest(word, candidates):
-    """The candidate nearest `word`, accents aside, or None when none is close enough."""
-    plain = _plain(word)
-    scored = [
-        (difflib.SequenceMatcher(None, plain, _plain(candidate)).ratio(), candidate)
-        for candidate in sorted(candidates)
-    ]
-    ratio, best = max(scored, key=lambda item: item[0], default=(0, None))
-    return best if ratio >= CLOSE_ENOUGH else None
+    """The candidate nearest `word`, accents aside, or None when none is close enough. difflib's
+    own search, whose quick bounds skip most candidates before comparing them."""
+    plain = {_plain(candidate): candidate for candidate in sorted(candidates, reverse=True)}
+    best = difflib.get_close_matches(_plain(word), plain, n=1, cutoff=CLOSE_ENOUGH)
+    return plain[best[0]] if best else None
 
 
 def suggestion(text):
