@@ -18,6 +18,9 @@ retraction would be valid again. The cache keeps a copy, used only while the dat
 be read, when nobody can edit either.
 Pages are stored gzipped and sent so to clients that accept it. Facet counts are kept apart
 too, per filter state, so that every page and sort order of a filtered list shares them.
+
+A request carrying notices from a redirect (claims.notices) skips the cache: its page is for
+that visitor alone.
 """
 
 import gzip
@@ -40,6 +43,8 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.http import http_date, quote_etag
 from django.utils.text import compress_string
 from django.utils.translation import get_language
+
+from claims.notices import NOTICES_COOKIE, spend_notices
 
 logger = logging.getLogger(__name__)
 
@@ -365,6 +370,11 @@ def public_page(view):
             response = view(request, *args, **kwargs)
             patch_cache_control(response, private=True, no_store=True)
             return response
+        if request.COOKIES.get(NOTICES_COOKIE):
+            # Never stored, nor answered 304: the browser's copy has no notices.
+            response = spend_notices(view(request, *args, **kwargs))
+            patch_cache_control(response, private=True, no_store=True)
+            return response
 
         version = data_version()
         etag = page_etag(request, version)
@@ -391,6 +401,9 @@ def public_page(view):
             # Downstream caches must keep a copy per language too. (The site sets no language
             # cookie; one that did would have to add Cookie here.)
             patch_vary_headers(response, ["Accept-Encoding", "Accept-Language"])
+        if response.cookies:  # a redirect carrying notices: for this visitor only
+            patch_cache_control(response, private=True, no_store=True)
+            return response
         if response.status_code in (200, 304):
             response.headers.setdefault("ETag", etag)
             response.headers.setdefault("Last-Modified", http_date(last_modified(version)))

@@ -24,7 +24,9 @@ from claims.models import (
     Status,
     Treatment,
 )
+from claims.notices import carried_notices, redirect_with_notices
 from claims.paging import PAGE_SIZE, requested_page
+from claims.search import search, suggestion
 from claims.text import with_query
 
 CORRECTIONS_SHOWN = 50  # the newest, on /method/; each claim's page lists all of its own
@@ -92,6 +94,8 @@ def evidence_map(claim_filter):
 
 @public_page
 def home(request):
+    if request.GET:  # the home page takes no parameters: one URL, one cached page
+        return redirect("claims:home")
     claim_filter = ClaimFilter()
     latest = Claim.objects.published().for_display()[:5]
     return render(
@@ -109,6 +113,24 @@ def home(request):
     )
 
 
+def without_search(claim_filter):
+    """Where the claims are under the other filters, for a search that found none: the same
+    filters without the search, so that its facets count (and link to) what is there."""
+    return ClaimFilter(
+        QueryDict(claim_filter.canonical_query(page=None, q=[], sort=[])),
+        jurisdictions=claim_filter.jurisdictions,
+    )
+
+
+def did_you_mean(claim_filter, unsearched):
+    """The list URL of the search respelt with the claims' own words, when that finds claims
+    under the other filters; else None."""
+    respelt = suggestion(claim_filter.state["q"][0])
+    if respelt is None or not search(unsearched.qs, respelt).exists():
+        return None
+    return respelt, claim_filter.url(q=[respelt])
+
+
 @public_page
 def claim_list(request):
     claim_filter = ClaimFilter(request.GET, request=request)
@@ -118,29 +140,35 @@ def claim_list(request):
     paginator = Paginator(claim_filter.ordered_qs.for_display(), PAGE_SIZE)
     if page_number > paginator.num_pages:
         page_number = paginator.num_pages
-        if not notices:
-            return redirect(claim_filter.url(page=page_number))
-        notices.append(
-            ngettext(
-                "There is only %(pages)d page: showing the last one.",
-                "There are only %(pages)d pages: showing the last one.",
-                paginator.num_pages,
+        if notices:
+            notices.append(
+                ngettext(
+                    "There is only %(pages)d page: showing the last one.",
+                    "There are only %(pages)d pages: showing the last one.",
+                    paginator.num_pages,
+                )
+                % {"pages": paginator.num_pages}
             )
-            % {"pages": paginator.num_pages}
-        )
 
+    # Anything else than the canonical URL redirects there, so the address a reader copies
+    # is clean; what was ignored goes along, outside the URL and the cached page.
     canonical_query = claim_filter.canonical_query(page=page_number)
-    if not notices and list(request.GET.lists()) != list(QueryDict(canonical_query).lists()):
-        return redirect(claim_filter.url(page=page_number))
+    if list(request.GET.lists()) != list(QueryDict(canonical_query).lists()):
+        return redirect_with_notices(request, claim_filter.url(page=page_number), notices)
+    notices += carried_notices(request)
 
     page = paginator.page(page_number)
     summary = claim_filter.summary(paginator.count)
     rows = rows_with_flags(page.object_list, claim_filter.jurisdictions)
-    shown = {flag.status for _claim, flags in rows for flag in flags}
+    shown = {flag.status for _, flags in rows for flag in flags}
+    searched_in_vain = not rows and "q" in claim_filter.state
+    counted = without_search(claim_filter) if searched_in_vain else claim_filter
     query = claim_filter.canonical_query()
     context = {
         "filter": claim_filter,
-        "facets": claim_filter.facets(),
+        "facets": counted.facets(),
+        "facets_without_search": searched_in_vain,
+        "did_you_mean": did_you_mean(claim_filter, counted) if searched_in_vain else None,
         "chips": claim_filter.chips(),
         "notices": notices,
         "summary": summary,

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.urls import reverse
 
 from claims.history import FIXTURE_REASON
 from claims.models import (
@@ -424,3 +425,17 @@ def test_it_says_what_is_unverified_once_in_plain_words_on_every_claim_page(clie
         assert "UNVERIFIED" not in body, claim.slug
         assert body.count("We found no independent source for") == 1, claim.slug
         assert f"“{claim.quote}”" in body, claim.slug
+
+
+def test_it_suggests_searches_in_the_search_boxes_that_find_claims(client, seeded):
+    for url in [reverse("claims:home"), reverse("claims:list")]:
+        placeholder = re.search(r'placeholder="e\.g\. ([^"]+)"', client.get(url).text)[1]
+        for example in placeholder.split(", "):
+            found = client.get(reverse("claims:list"), {"q": example}).text
+            assert "<h1" in found and ">0 claims" not in found, (url, example)
+
+
+def test_it_respells_the_misspellings_readers_make_of_the_seeds_words(client, seeded):
+    for typed, meant in [("acen", "acne"), ("hiar", "hair"), ("eczma", "eczema")]:
+        response = client.get(reverse("claims:list"), {"q": typed})
+        assert f'Did you mean <a href="/claims/?q={meant}">{meant}</a>?' in response.text

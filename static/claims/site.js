@@ -6,8 +6,11 @@
 
   function setUpCopyButtons() {
     document.querySelectorAll("[data-copy-link]").forEach(function (button) {
-      if (!navigator.clipboard) return;
-      button.hidden = false;
+      // Shown from the first paint (the CSS hides it without JavaScript), so it moves nothing.
+      if (!navigator.clipboard) {
+        button.hidden = true;
+        return;
+      }
       button.addEventListener("click", function () {
         // A claim page names its canonical URL; the list's address bar is always canonical.
         var url = button.dataset.copyLink || window.location.href;
