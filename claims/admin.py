@@ -35,6 +35,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from claims import revisions
+from claims.facets import STATIC_FACETS, CountryFacet, RelatedFacet
 from claims.history import workflow_log
 from claims.import_columns import describe_columns, template_csv
 from claims.models import (
@@ -309,6 +310,15 @@ class RelatedChoicesOncePerRequest(admin.RelatedFieldListFilter):
         if self.field_path not in cache:
             cache[self.field_path] = super().field_choices(field, request, model_admin)
         return cache[self.field_path]
+
+
+def facet_list_filter(spec):
+    """The changelist's sidebar filter mirroring a facet of the public list."""
+    if isinstance(spec, CountryFacet):
+        return (spec.admin_path, CountryFilter)
+    if isinstance(spec, RelatedFacet):
+        return (spec.admin_path, RelatedChoicesOncePerRequest)
+    return spec.admin_path
 
 
 def flag_filter(jurisdiction):
@@ -742,15 +752,8 @@ MOVED = {
 class ClaimAdmin(BulkAdmin, CuratedAdmin):
     form = ClaimAdminForm
     resource_classes = [ClaimResource]
-    list_filter = [
-        "state",
-        ("clinic__country", CountryFilter),
-        "treatment__route",
-        "treatment__source__origin",
-        ("evidence_level", RelatedChoicesOncePerRequest),
-        ("conference", RelatedChoicesOncePerRequest),
-        ("indications", RelatedChoicesOncePerRequest),
-    ]
+    # The public list's facets, then (get_list_filter) each jurisdiction's flag.
+    list_filter = ["state", *(facet_list_filter(spec) for spec in STATIC_FACETS if spec.in_admin)]
     list_select_related = [
         "clinic",
         "treatment__source",

@@ -18,7 +18,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views import defaults
 
-from claims.cache import public_page
+from claims.cache import cached_facet_counts, public_page
+from claims.facets import openapi_parameters
 from claims.filters import ClaimFilter, Sort
 from claims.models import (
     Citation,
@@ -111,6 +112,8 @@ CLAIM_VALUES = (
     "conference__starts_on",
     "conference__ends_on",
     "conference__dates_note",
+    "presentation__slug",
+    "presentation__title",
     "published_at",
     "updated_at",
 )
@@ -274,6 +277,11 @@ def claim_data(values, flags, indications, citation_urls, url):
             if values["conference__slug"] is not None
             else None
         ),
+        "presentation": (
+            {"slug": values["presentation__slug"], "name": values["presentation__title"]}
+            if values["presentation__slug"] is not None
+            else None
+        ),
         "flags": flags,
         "citation_urls": citation_urls,
         "published_at": values["published_at"],
@@ -347,7 +355,7 @@ def claim_list(request):
                     }
                     for option in facet.options
                 ]
-                for facet in claim_filter.facets()
+                for facet in claim_filter.facets(cached_facet_counts)
             },
             "results": list(
                 claims_as_data(page.object_list, jurisdictions, request.build_absolute_uri)
@@ -418,15 +426,11 @@ def openapi(server_url):
     jurisdictions = claim_filter.jurisdictions
     codes = [j.code for j in jurisdictions]
     statuses = [status.value for status in Status]
-    # The values the list knows for these parameters. The API takes the /claims/ page's
-    # parameters and treats them as that page does (a shared link means the same thing in
-    # every format): an unknown value is ignored and named in `notices`, never refused. So
-    # the document lists the known values as examples, not as an enum it does not enforce.
-    known_values = {
-        "route": Route.values,
-        "origin": Origin.values,
-        **dict.fromkeys(codes, statuses),
-    }
+    # The API takes the /claims/ page's parameters and treats them as that page does (a shared
+    # link means the same thing in every format): an unknown value is ignored and named in
+    # `notices`, never refused. So the facets' parameters list known values as examples, not
+    # as an enum the API does not enforce.
+    facet_parameters = openapi_parameters(jurisdictions)
 
     def string_of(values, description):
         return (
@@ -507,6 +511,7 @@ def openapi(server_url):
             ]
         },
         "conference": {"oneOf": [ref("Conference"), {"type": "null"}]},
+        "presentation": {"oneOf": [ref("Named"), {"type": "null"}]},
         "flags": closed_object({code: ref("Flag") for code in codes}),
         "citation_urls": {"type": "array", "items": {"type": "string", "format": "uri"}},
         "published_at": nullable("string", format="date-time"),
@@ -526,7 +531,6 @@ def openapi(server_url):
             "selected": {"type": "boolean"},
         }
     )
-    params = [spec[:2] for spec in claim_filter.facet_specs()]
     claim_page = closed_object(
         {
             "count": {"type": "integer", "minimum": 0},
@@ -544,23 +548,14 @@ def openapi(server_url):
                 "description": "Parameters that were ignored, and why.",
             },
             "facets": closed_object(
-                {param: {"type": "array", "items": ref("FacetOption")} for param, _ in params}
+                {
+                    parameter["name"]: {"type": "array", "items": ref("FacetOption")}
+                    for parameter in facet_parameters
+                }
             ),
             "results": {"type": "array", "items": ref("Claim"), "maxItems": PAGE_SIZE},
         }
     )
-
-    def list_parameter(param, label):
-        items = string_of(known_values.get(param, []), "Others are ignored with a notice.")
-        return {
-            "name": param,
-            "in": "query",
-            "description": f"{label}. Several values are OR'ed; unknown values are ignored "
-            "with a notice.",
-            "schema": {"type": "array", "items": items},
-            "style": "form",
-            "explode": True,
-        }
 
     filter_parameters = [
         {
@@ -569,7 +564,7 @@ def openapi(server_url):
             "description": "Words to search for in the claims.",
             "schema": {"type": "string"},
         },
-        *(list_parameter(param, label) for param, label in params),
+        *facet_parameters,
         {
             "name": "sort",
             "in": "query",

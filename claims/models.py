@@ -15,6 +15,8 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from claims.facets import is_reserved_parameter, reserved_parameters
+
 
 class BySlugQuerySet(models.QuerySet):
     """Fixtures refer to rows by slug, so loading the seed twice updates rows instead of
@@ -348,8 +350,6 @@ class Jurisdiction(models.Model):
     def clean(self):
         # The code becomes a parameter of the list's URLs (?fda=not-approved): one that is
         # already a parameter (page, q, sort, a facet…) would take it over.
-        from claims.filters import is_reserved_parameter, reserved_parameters
-
         if self.code and is_reserved_parameter(self.code):
             taken = ", ".join(sorted(reserved_parameters()))
             raise ValidationError(

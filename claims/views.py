@@ -7,8 +7,8 @@ from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 
-from claims.cache import public_page
-from claims.filters import ClaimFilter
+from claims.cache import cached_facet_counts, public_page
+from claims.filters import ClaimFilter, claim_links, list_url, listed_jurisdictions
 from claims.history import public_changes
 from claims.models import (
     Claim,
@@ -80,11 +80,10 @@ def requested_page(raw_page):
     return 1, "Ignored the page number: it is not a positive whole number."
 
 
-def evidence_map(claim_filter):
+def evidence_map(jurisdictions):
     """The home page's grid: evidence levels (strongest first) against each jurisdiction's
     statuses, every cell the number of published claims there and a link to them."""
     levels = list(EvidenceLevel.objects.order_by("-rank"))
-    jurisdictions = claim_filter.jurisdictions
     counts = Claim.objects.published().count_by_evidence_and_flag(jurisdictions)
     columns = []
     for jurisdiction in jurisdictions:
@@ -96,7 +95,9 @@ def evidence_map(claim_filter):
         for jurisdiction, statuses in columns:
             for status in statuses:
                 count = counts.get((level.pk, jurisdiction.pk, status.value), 0)
-                url = claim_filter.url(evidence=[level.code], **{jurisdiction.code: [status]})
+                url = list_url(
+                    jurisdictions, evidence=[level.code], **{jurisdiction.code: [status]}
+                )
                 cells.append((jurisdiction, status, count, url))
         rows.append((level, cells))
     return {"columns": columns, "rows": rows}
@@ -104,14 +105,14 @@ def evidence_map(claim_filter):
 
 @public_page
 def home(request):
-    claim_filter = ClaimFilter()
+    jurisdictions = listed_jurisdictions(Jurisdiction.objects.all())
     latest = Claim.objects.published().for_display()[:5]
     return render(
         request,
         "claims/home.html",
         {
-            "rows": rows_with_flags(latest, claim_filter.jurisdictions),
-            "map": evidence_map(claim_filter),
+            "rows": rows_with_flags(latest, jurisdictions),
+            "map": evidence_map(jurisdictions),
             "total": Claim.objects.published().count(),
             "clinic_count": Clinic.objects.filter(
                 Exists(Claim.objects.published().filter(clinic=OuterRef("pk")))
@@ -143,7 +144,7 @@ def claim_list(request):
     shown = {flag.status for _, flags in rows for flag in flags}
     context = {
         "filter": claim_filter,
-        "facets": claim_filter.facets(),
+        "facets": claim_filter.facets(cached_facet_counts),
         "chips": claim_filter.chips(),
         "notices": notices,
         "summary": summary,
@@ -167,13 +168,11 @@ def claim_list(request):
 @public_page
 def claim_detail(request, slug):
     claim = get_public_claim(request, slug)
-    list_filter = ClaimFilter(jurisdictions=Jurisdiction.objects.all())
-    jurisdictions = list_filter.jurisdictions
+    jurisdictions = listed_jurisdictions(Jurisdiction.objects.all())
     flag_records = claim.flag_records()
     flags = claim.flags(jurisdictions, flag_records)
     citations = list(claim.citations.all())
-    list_url = list_filter.url
-    treatment, source = claim.treatment, claim.treatment.source
+    treatment = claim.treatment
     page_url = request.build_absolute_uri(claim.get_absolute_url())
     return render(
         request,
@@ -187,29 +186,7 @@ def claim_detail(request, slug):
             "injected": Route(treatment.route).is_injection,
             "claim_review": claim_review(claim, flags, citations, page_url),
             "canonical_url": page_url,
-            "links": {
-                "clinic": list_url(clinic=[claim.clinic.slug]),
-                "country": list_url(country=[claim.clinic.country.code])
-                if claim.clinic.country
-                else None,
-                "treatment": list_url(treatment=[treatment.slug]),
-                "route": list_url(route=[treatment.route]),
-                "source": list_url(source=[source.slug]),
-                "origin": list_url(origin=[source.origin]),
-                "evidence": list_url(evidence=[claim.evidence_level.code])
-                if claim.evidence_level
-                else None,
-                "conference": list_url(conference=[claim.conference.slug])
-                if claim.conference
-                else None,
-                "indications": [
-                    (indication, list_url(indication=[indication.slug]))
-                    for indication in claim.indications.all()
-                ],
-                "flags": [
-                    (flag, list_url(**{flag.jurisdiction.code: [flag.status]})) for flag in flags
-                ],
-            },
+            "links": claim_links(claim, flags, jurisdictions),
         },
     )
 
