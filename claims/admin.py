@@ -722,14 +722,6 @@ class ClaimAdminForm(forms.ModelForm):
         cleaned_data = super().clean()
         if self.instance.pk is not None and "version" in self.data:
             revisions.check_version(cleaned_data.get("version"), self.instance, self.pending)
-        if (
-            self.instance.state == Claim.State.PUBLISHED
-            and cleaned_data.get("presentation")
-            and not cleaned_data.get("conference")
-        ):
-            self.add_error(
-                "conference", "A claim made in a presentation needs that presentation's conference."
-            )
         return cleaned_data
 
 

@@ -788,7 +788,7 @@ class Claim(models.Model):
             problems.append("it needs an evidence level")
         if self.pk is None or not self.citations.exists():
             problems.append("it needs at least one citation")
-        if self.presentation_id and self.conference_id is None:
+        if self.presentation_mismatch() == "conference":
             problems.append("a claim made in a presentation needs that presentation's conference")
         missing = [jurisdiction.short_label for jurisdiction in self.unassessed_jurisdictions()]
         if missing:
@@ -810,14 +810,32 @@ class Claim(models.Model):
             covered |= Q(pk__in=self.status_overrides.values("jurisdiction"))
         return Jurisdiction.objects.exclude(covered)
 
+    def presentation_mismatch(self):
+        """The field that breaks the rule “a claim made in a presentation was made at that
+        presentation's conference”: "conference" when the claim names none, "presentation"
+        when its presentation belongs to another; None when the rule holds. The one home of
+        the rule, which clean() and publication_problems() word for their readers."""
+        if not self.presentation_id:
+            return None
+        if self.conference_id is None:
+            return "conference"
+        if self.presentation.conference_id != self.conference_id:
+            return "presentation"
+        return None
+
     def clean(self):
-        if (
-            self.presentation_id
-            and self.conference_id
-            and self.presentation.conference_id != self.conference_id
-        ):
+        mismatch = self.presentation_mismatch()
+        if mismatch == "presentation":
             raise ValidationError(
                 {"presentation": "This presentation belongs to another conference."}
+            )
+        # A draft may name its conference later: publication_problems() asks for it then.
+        if mismatch == "conference" and self.state == self.State.PUBLISHED:
+            raise ValidationError(
+                {
+                    "conference": "A claim made in a presentation needs that presentation's "
+                    "conference."
+                }
             )
         if self.state == self.State.PUBLISHED and self.evidence_level_id is None:
             raise ValidationError({"evidence_level": "A published claim needs an evidence level."})
