@@ -29,6 +29,7 @@ from claims.models import (
     Route,
     Status,
 )
+from claims.text import with_query
 from claims.views import LAST_PAGE_NUMBER, PAGE_SIZE, requested_page
 
 
@@ -335,7 +336,7 @@ def claim_list(request):
     def api_url(number):
         query = claim_filter.canonical_query(page=number)
         path = reverse("claims:api-claims")
-        return request.build_absolute_uri(f"{path}?{query}" if query else path)
+        return request.build_absolute_uri(with_query(path, query))
 
     return json_response(
         {
@@ -421,7 +422,8 @@ def api_page(request):
 
 def openapi(server_url):
     """The OpenAPI 3.1 description. Filter parameters, flag columns and facets come from the
-    FilterSet and the Jurisdiction table, so a new regulator needs no change here."""
+    facet registry (claims.facets) and the Jurisdiction table, so a new regulator or facet
+    needs no change here."""
     claim_filter = ClaimFilter()
     jurisdictions = claim_filter.jurisdictions
     codes = [j.code for j in jurisdictions]

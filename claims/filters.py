@@ -14,9 +14,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db import connection
-from django.db.models import Case, CharField, Count, F, IntegerField, Value, When
-from django.db.models.expressions import RawSQL
+from django.db.models import CharField, Count, F, Value
 from django.db.models.functions import Cast
 from django.http import QueryDict
 from django.urls import reverse
@@ -25,6 +23,7 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from claims.facets import STATIC_FACETS, counted_label, facet_specs, is_reserved_parameter
 from claims.models import Claim, Jurisdiction, Treatment
+from claims.search import rank_by_relevance, search
 from claims.text import lower_first, with_query
 
 MAX_QUERY_LENGTH = 200
@@ -97,42 +96,6 @@ class Chip:
     remove_url: str
 
 
-def _search_parts(text):
-    from django.contrib.postgres.search import SearchQuery, SearchVectorField
-
-    # Unqualified: only claims_claim has this column, and a query that nests the filtered
-    # claims as a subquery (the feed's) renames claims_claim to U0.
-    vector = RawSQL('"search_vector"', [], output_field=SearchVectorField())
-    return vector, SearchQuery(text, config="english", search_type="websearch")
-
-
-def search(queryset, text):
-    """Full-text search. PostgreSQL: the stemmed, weighted `search_vector` column (GIN index,
-    migration 0003). Elsewhere: every word must appear in the claim's search document."""
-    if connection.vendor == "postgresql":
-        vector, query = _search_parts(text)
-        return queryset.alias(search_vector=vector).filter(search_vector=query)
-    for word in text.split():
-        queryset = queryset.filter(search_document__icontains=word)
-    return queryset
-
-
-def rank_by_relevance(queryset, text):
-    """Annotate `search_rank`: ts_rank on PostgreSQL; title, then statement matches elsewhere."""
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchRank
-
-        return queryset.annotate(search_rank=SearchRank(*_search_parts(text)))
-    return queryset.annotate(
-        search_rank=Case(
-            When(title__icontains=text, then=Value(2)),
-            When(statement__icontains=text, then=Value(1)),
-            default=Value(0),
-            output_field=IntegerField(),
-        )
-    )
-
-
 # --- The URL contract ----------------------------------------------------------------------
 
 
@@ -202,9 +165,6 @@ class ClaimFilter:
 
     def facet_specs(self):
         return list(self.specs.values())
-
-    def param_order(self):
-        return param_order(self.jurisdictions)
 
     def _clean_state(self, data):
         state = {}

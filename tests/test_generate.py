@@ -6,7 +6,6 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from claims.cache import data_version
-from claims.filters import search
 from claims.models import (
     Claim,
     ClaimStatusOverride,
@@ -16,6 +15,7 @@ from claims.models import (
     RegulatoryStatus,
     Status,
 )
+from claims.search import search
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 # PostgreSQL only: a stemmed, weighted tsvector generated from the title (weight A) and the
 # search document (weight B), with the GIN index that serves `?q=` on /claims/. The ORM reads
-# it through RawSQL in claims.filters.search; SQLite searches search_document with LIKE.
+# it through RawSQL in claims.search.search; SQLite searches search_document with LIKE.
 ADD_VECTOR = """
 ALTER TABLE claims_claim ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
     setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A') ||
