@@ -13,13 +13,13 @@ def jurisdiction_codes_are_free(app_configs=None, databases=None, **kwargs):
     list parameter of the same name would take it over. Jurisdiction.clean() refuses such a
     code for a new row; this finds rows already saved, and a new facet named like an existing
     code. Database checks run with `migrate` (and `check --database default`)."""
-    if not databases:
-        return []
-    jurisdictions = apps.get_model("claims", "Jurisdiction").objects.using(databases[0])
-    try:
-        codes = list(jurisdictions.values_list("code", flat=True))
-    except DatabaseError:  # no table yet (before the first migrate): nothing to collide with
-        return []
+    codes = set()
+    for alias in databases or ():
+        jurisdictions = apps.get_model("claims", "Jurisdiction").objects.using(alias)
+        try:
+            codes.update(jurisdictions.values_list("code", flat=True))
+        except DatabaseError:  # no table yet (before the first migrate): nothing to collide
+            continue
     taken = ", ".join(sorted(reserved_parameters()))
     return [
         checks.Error(
@@ -27,6 +27,6 @@ def jurisdiction_codes_are_free(app_configs=None, databases=None, **kwargs):
             hint=f"Give the jurisdiction another code, or the facet another name. Taken: {taken}.",
             id="claims.E001",
         )
-        for code in codes
+        for code in sorted(codes)
         if is_reserved_parameter(code)
     ]

@@ -57,8 +57,9 @@ def _walk(obj, path):
 class FacetSpec:
     param: str
     label: str
-    # How the summary names the chosen values ("in United Kingdom or France").
-    phrase: str = gettext_lazy("%(values)s")
+    # How the summary names the chosen values ("in United Kingdom or France"); None: the
+    # values alone.
+    phrase: str | None = None
     # Whether the summary lower-cases the values' labels ("not approved", "human").
     lower_labels: bool = False
     # Whether the admin's claim changelist has this facet as a sidebar filter.
@@ -74,7 +75,7 @@ class FacetSpec:
 
     def option_label(self, value):
         """The label of a counted value whose row brought none (see `label_path`)."""
-        raise NotImplementedError
+        return value
 
     def filter(self, queryset, values):
         return queryset.filter(**{f"{self.path}__in": values})
@@ -83,8 +84,12 @@ class FacetSpec:
         """`queryset` ready to be grouped by this facet, and the value to group by."""
         return queryset, F(self.path)
 
+    def counted_label(self):
+        """What a count row takes its label from ("" when `option_label` gives it)."""
+        return F(self.label_path) if self.label_path else Value("")
+
     def describe(self, values_text):
-        return self.phrase % {"values": values_text}
+        return self.phrase % {"values": values_text} if self.phrase else values_text
 
     def value_of(self, claim):
         """The value a claim has, for its page's link; None when it has none."""
@@ -177,16 +182,8 @@ class ManyToManyFacet(RelatedFacet):
         return list(getattr(claim, self.relation).all())
 
 
-@dataclass(frozen=True, kw_only=True)
-class ChoiceFacet(FacetSpec):
-    """A field with choices: the values are the choices' values, labelled as they are."""
-
-    path: str
-    lower_labels: bool = True
-
-    @property
-    def choices(self):
-        return dict(_field_at(self.path).choices)
+class ByChoices:
+    """Values that are a field's choices, labelled as the choices are; `choices` maps them."""
 
     def known(self, values):
         choices = self.choices
@@ -197,6 +194,18 @@ class ChoiceFacet(FacetSpec):
 
     def examples(self):
         return list(self.choices)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChoiceFacet(ByChoices, FacetSpec):
+    """A field with choices, reached by `path`."""
+
+    path: str
+    lower_labels: bool = True
+
+    @property
+    def choices(self):
+        return dict(_field_at(self.path).choices)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,7 +231,7 @@ class CountryFacet(FacetSpec):
 
 
 @dataclass(frozen=True, kw_only=True)
-class FlagFacet(FacetSpec):
+class FlagFacet(ByChoices, FacetSpec):
     """A claim's flag in one jurisdiction, override included; its parameter is the code."""
 
     jurisdiction: object
@@ -240,13 +249,6 @@ class FlagFacet(FacetSpec):
     def choices(self):
         return dict(apps.get_model("claims", "RegulatoryStatus")._meta.get_field("status").choices)
 
-    def known(self, values):
-        choices = self.choices
-        return {value: choices[value] for value in values if value in choices}
-
-    def option_label(self, value):
-        return self.choices[value]
-
     def filter(self, queryset, values):
         return queryset.with_status_in(self.jurisdiction, values)
 
@@ -258,9 +260,6 @@ class FlagFacet(FacetSpec):
             "jurisdiction": self.jurisdiction.short_label,
             "values": values_text,
         }
-
-    def examples(self):
-        return list(self.choices)
 
 
 # Where each jurisdiction's flag facet goes among the others.
@@ -350,9 +349,3 @@ def is_reserved_parameter(code):
 def openapi_parameters(jurisdictions):
     """The facets' query parameters as OpenAPI 3.1 parameter objects, in URL order."""
     return [spec.openapi_parameter() for spec in facet_specs(jurisdictions)]
-
-
-def counted_label(spec):
-    """The expression a facet's count rows take their label from ("" when the label comes
-    from `option_label`)."""
-    return F(spec.label_path) if spec.label_path else Value("")

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from claims.facets import STATIC_FACETS, counted_label, facet_specs, is_reserved_parameter
+from claims.facets import STATIC_FACETS, facet_specs, is_reserved_parameter
 from claims.models import Claim, Jurisdiction, Treatment
 from claims.search import rank_by_relevance, search
 from claims.text import lower_first, with_query
@@ -274,7 +274,10 @@ class ClaimFilter:
         selection never shrinks its own counts. All facets come from one UNION ALL query of
         per-facet GROUP BYs, so the cost does not grow with the number of facets' options.
         `cached(filter_state, count)`, when given, may answer `count()` from a cache."""
-        count = lambda: list(self._facet_counts())  # noqa: E731
+
+        def count():
+            return list(self._facet_counts())
+
         filter_state = self.canonical_query(page=None, sort=[])
         rows = cached(filter_state, count) if cached else count()
         counts = {param: {} for param in self.specs}
@@ -366,7 +369,7 @@ class ClaimFilter:
             if param in shared:
                 continue
             queryset, value = spec.counted(self._apply(self.queryset, exclude=param))
-            parts.append(self._grouped(queryset, param, value, counted_label(spec)))
+            parts.append(self._grouped(queryset, param, value, spec.counted_label()))
         return parts[0].union(*parts[1:], all=True)
 
     @staticmethod
