@@ -43,27 +43,24 @@ WORKER_MEMORY_BOUND_MB = 150
 
 FILTERS = "route=intradermal-injection&origin=human&fda=not-approved"
 DATASETTE_FILTERS = "route=intradermal-injection&origin=human&fda_status=not-approved"
-DATASETTE_FACETS = "&".join(
-    f"_facet={column}"
-    for column in (
-        "clinic",
-        "country",
-        "treatment",
-        "route",
-        "origin",
-        "source",
-        "evidence",
-        "fda_status",
-        "eu_status",
-        "conference",
-    )
-)
 DATASETTE_TABLE = "/claims/claims"
 
 
-def pages(claim_slug, claim_id):
+def datasette_facets(export_output):
+    """Datasette's facet parameters for the columns bench/export_sqlite.py wrote: the list's
+    facets, as that script's two output lines name them (single-valued, then arrays)."""
+    single, arrays = (export_output.splitlines() + ["", ""])[:2]
+    return "&".join(
+        [
+            *(f"_facet={column}" for column in single.split()),
+            *(f"_facet_array={column}" for column in arrays.split()),
+        ]
+    )
+
+
+def pages(claim_slug, claim_id, facet_parameters):
     """(name, our URL, Datasette's closest URL or None). Ours are canonical: no redirect."""
-    facets = f"{DATASETTE_FACETS}&_facet_array=indications&_size=25"
+    facets = f"{facet_parameters}&_size=25"
     return [
         ("home", "/", None),
         ("list", "/claims/", f"{DATASETTE_TABLE}?{facets}"),
@@ -433,13 +430,15 @@ def run_size(args, size):
     manage(args, "generate_claims", "--count", str(size), "--seed", "1", "--replace")
     generate_seconds = time.monotonic() - started
     db_path = DATA / str(size) / "claims.db"  # Datasette names the database "claims"
-    subprocess.run(
+    export = subprocess.run(
         [sys.executable, "bench/export_sqlite.py", str(db_path)],
         cwd=ROOT,
         env=django_env(args),
         check=True,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
     )
+    facets = datasette_facets(export.stdout)
     slug, claim_id = sample_claim(args)
     result = {"claims": size, "generate_seconds": round(generate_seconds, 1), "pages": {}}
     result["load_before"] = os.getloadavg()[0]
@@ -451,7 +450,7 @@ def run_size(args, size):
     site = gunicorn(args, SITE_PORT, "site-cold", PAGE_CACHE_SECONDS=0)
     peer = datasette(db_path)
     try:
-        for name, url, peer_url in pages(slug, claim_id):
+        for name, url, peer_url in pages(slug, claim_id, facets):
             page = result["pages"].setdefault(name, {})
             if name.startswith("API") and not has_route(args, url):
                 page["cold"] = None
@@ -475,7 +474,7 @@ def run_size(args, size):
     site = gunicorn(args, SITE_PORT, "site-hot", PAGE_CACHE_SECONDS=300)
     limit = gunicorn(args, LIMIT_PORT, "limit", DJANGO_SETTINGS_MODULE="bench.trivial_settings")
     try:
-        for name, url, _peer_url in pages(slug, claim_id):
+        for name, url, _peer_url in pages(slug, claim_id, facets):
             page = result["pages"][name]
             if page["cold"] is None:
                 page["hot"] = None

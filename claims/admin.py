@@ -36,6 +36,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from claims import revisions
+from claims.facets import STATIC_FACETS, CountryFacet, RelatedFacet
 from claims.history import workflow_log
 from claims.import_columns import describe_columns, template_csv
 from claims.models import (
@@ -317,6 +318,15 @@ class RelatedChoicesOncePerRequest(admin.RelatedFieldListFilter):
         if self.field_path not in cache:
             cache[self.field_path] = super().field_choices(field, request, model_admin)
         return cache[self.field_path]
+
+
+def facet_list_filter(spec):
+    """The changelist's sidebar filter mirroring a facet of the public list."""
+    if isinstance(spec, CountryFacet):
+        return (spec.admin_path, CountryFilter)
+    if isinstance(spec, RelatedFacet):
+        return (spec.admin_path, RelatedChoicesOncePerRequest)
+    return spec.admin_path
 
 
 def flag_filter(jurisdiction):
@@ -729,15 +739,6 @@ class ClaimAdminForm(forms.ModelForm):
         cleaned_data = super().clean()
         if self.instance.pk is not None and "version" in self.data:
             revisions.check_version(cleaned_data.get("version"), self.instance, self.pending)
-        if (
-            self.instance.state == Claim.State.PUBLISHED
-            and cleaned_data.get("presentation")
-            and not cleaned_data.get("conference")
-        ):
-            self.add_error(
-                "conference",
-                _("A claim made in a presentation needs that presentation's conference."),
-            )
         return cleaned_data
 
 
@@ -764,15 +765,8 @@ MOVED = {
 class ClaimAdmin(BulkAdmin, CuratedAdmin):
     form = ClaimAdminForm
     resource_classes = [ClaimResource]
-    list_filter = [
-        "state",
-        ("clinic__country", CountryFilter),
-        "treatment__route",
-        "treatment__source__origin",
-        ("evidence_level", RelatedChoicesOncePerRequest),
-        ("conference", RelatedChoicesOncePerRequest),
-        ("indications", RelatedChoicesOncePerRequest),
-    ]
+    # The public list's facets, then (get_list_filter) each jurisdiction's flag.
+    list_filter = ["state", *(facet_list_filter(spec) for spec in STATIC_FACETS if spec.in_admin)]
     list_select_related = [
         "clinic",
         "treatment__source",

@@ -9,13 +9,14 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 
-from claims.cache import public_page
+from claims.cache import cached_facet_counts, public_page
 from claims.filters import ClaimFilter
 from claims.models import Claim, Jurisdiction, Route, Status
 from claims.openapi import openapi
 from claims.paging import LAST_PAGE_NUMBER, PAGE_SIZE, requested_page
 from claims.responses import json_error, json_response, read_only
 from claims.shapes import claim_detail_data, claim_page_data, claims_as_data
+from claims.text import with_query
 
 
 @read_only
@@ -37,7 +38,7 @@ def claim_list(request):
     def api_url(number):
         query = claim_filter.canonical_query(page=number)
         path = reverse("claims:api-claims")
-        return request.build_absolute_uri(f"{path}?{query}" if query else path)
+        return request.build_absolute_uri(with_query(path, query))
 
     return json_response(
         claim_page_data(
@@ -47,7 +48,7 @@ def claim_list(request):
             next_url=api_url(page.next_page_number()) if page.has_next() else None,
             previous_url=api_url(page.previous_page_number()) if page.has_previous() else None,
             notices=claim_filter.notices,
-            facets=claim_filter.facets(),
+            facets=claim_filter.facets(cached_facet_counts),
             results=list(
                 claims_as_data(page.object_list, jurisdictions, request.build_absolute_uri)
             ),

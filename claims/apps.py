@@ -6,7 +6,7 @@ class ClaimsConfig(AppConfig):
     verbose_name = "Claimwatch"
 
     def ready(self):
-        from claims import signals  # noqa: F401
+        from claims import checks, signals  # noqa: F401
         from claims.cache import watch_curated_data
 
         watch_curated_data()

@@ -7,29 +7,29 @@ from django.utils.cache import patch_cache_control
 
 from claims.as_of import claims_as_of, parse_as_of, published_claims_as_of
 from claims.changes_since import changes_since
-from claims.filters import ClaimFilter
+from claims.filters import claim_links, listed_jurisdictions
 from claims.history import public_changes
 from claims.models import Claim, Jurisdiction, Route
 from claims.schema_org import claim_review
 
 
 def live_claim_page(request, claim, **extra):
-    list_filter = ClaimFilter(jurisdictions=Jurisdiction.objects.all())
-    jurisdictions = list_filter.jurisdictions
+    jurisdictions = listed_jurisdictions(Jurisdiction.objects.all())
     flag_records = claim.flag_records()
     flags = claim.flags(jurisdictions, flag_records)
     citations = list(claim.citations.all())
     changes = public_changes(claim, jurisdictions, flag_records)
     return render_claim_page(
-        request, list_filter, claim, flags, citations, claim.indications.all(), changes, **extra
+        request, jurisdictions, claim, flags, citations, claim.indications.all(), changes, **extra
     )
 
 
-def render_claim_page(request, list_filter, claim, flags, citations, indications, changes, **extra):
+def render_claim_page(
+    request, jurisdictions, claim, flags, citations, indications, changes, **extra
+):
     """A claim's page, live or as it was (`extra` then holds the banner's context). Its links
-    lead to the list filtered by `list_filter`'s URLs."""
-    list_url = list_filter.url
-    treatment, source = claim.treatment, claim.treatment.source
+    lead to the list filtered by each of its values."""
+    treatment = claim.treatment
     page_url = request.build_absolute_uri(claim.get_absolute_url())
     return render(
         request,
@@ -43,29 +43,7 @@ def render_claim_page(request, list_filter, claim, flags, citations, indications
             "injected": Route(treatment.route).is_injection,
             "claim_review": claim_review(claim, flags, citations, page_url),
             "canonical_url": page_url,
-            "links": {
-                "clinic": list_url(clinic=[claim.clinic.slug]),
-                "country": list_url(country=[claim.clinic.country.code])
-                if claim.clinic.country
-                else None,
-                "treatment": list_url(treatment=[treatment.slug]),
-                "route": list_url(route=[treatment.route]),
-                "source": list_url(source=[source.slug]),
-                "origin": list_url(origin=[source.origin]),
-                "evidence": list_url(evidence=[claim.evidence_level.code])
-                if claim.evidence_level
-                else None,
-                "conference": list_url(conference=[claim.conference.slug])
-                if claim.conference
-                else None,
-                "indications": [
-                    (indication, list_url(indication=[indication.slug]))
-                    for indication in indications
-                ],
-                "flags": [
-                    (flag, list_url(**{flag.jurisdiction.code: [flag.status]})) for flag in flags
-                ],
-            },
+            "links": claim_links(claim, flags, jurisdictions, related={"indications": indications}),
             **extra,
         },
     )
@@ -111,8 +89,7 @@ def pinned_claim_page(request, claim, moment):
     else:
         pinned = then.claim
         pinned.best_rank = claim.best_rank
-        list_filter = ClaimFilter(jurisdictions=[flag.jurisdiction for flag in then.flags])
-        jurisdictions = list_filter.jurisdictions
+        jurisdictions = listed_jurisdictions([flag.jurisdiction for flag in then.flags])
         flags = [flag for flag in then.flags if flag.jurisdiction in jurisdictions]
         changes = [
             change
@@ -121,7 +98,7 @@ def pinned_claim_page(request, claim, moment):
         ]
         response = render_claim_page(
             request,
-            list_filter,
+            jurisdictions,
             pinned,
             flags,
             list(then.citations),

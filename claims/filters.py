@@ -1,46 +1,28 @@
 """All public list filtering: the one home of the /claims/ URL contract.
 
 The HTML list, the home page's map and every other output that takes these parameters go
-through `ClaimFilter`, so a shared link means the same set of claims everywhere.
+through `ClaimFilter`, so a shared link means the same set of claims everywhere. What the
+facets are comes from claims.facets; this module reads the query string against them.
 
 Contract: values are readable slugs or codes; several values of one parameter are OR'ed,
 different parameters AND'ed; unknown values are dropped with a notice; one filter state has one
-canonical query string (parameters in `ClaimFilter.param_order()`, values de-duplicated and
-sorted, defaults and empties dropped).
+canonical query string (parameters in `param_order()`, values de-duplicated and sorted,
+defaults and empties dropped).
 """
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
-import django_filters
-from django.db.models import (
-    CharField,
-    Count,
-    Exists,
-    F,
-    OuterRef,
-    Value,
-)
+from django.db.models import CharField, Count, F, Value
 from django.db.models.functions import Cast
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.text import Truncator
-from django_countries import countries
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from claims.cache import cached_facet_counts
-from claims.models import (
-    Claim,
-    Clinic,
-    Conference,
-    EvidenceLevel,
-    ExosomeSource,
-    Indication,
-    Jurisdiction,
-    Origin,
-    Route,
-    Status,
-    Treatment,
-)
+from claims.facets import STATIC_FACETS, facet_specs, is_reserved_parameter
+from claims.models import Claim, Jurisdiction, Treatment
 from claims.search import rank_by_relevance, search
 from claims.text import lower_first, with_query
 
@@ -60,11 +42,11 @@ class Sort:
     RELEVANCE = "relevance"
 
     LABELS = {
-        RELEVANCE: "Best match",
-        NEWEST: "Newest first",
-        STRONGEST: "Strongest evidence first",
-        WEAKEST: "Weakest evidence first",
-        CLINIC: "Clinic A–Z",
+        RELEVANCE: gettext_lazy("Best match"),
+        NEWEST: gettext_lazy("Newest first"),
+        STRONGEST: gettext_lazy("Strongest evidence first"),
+        WEAKEST: gettext_lazy("Weakest evidence first"),
+        CLINIC: gettext_lazy("Clinic A–Z"),
     }
     ORDERINGS = {
         NEWEST: ["-published_at", "-pk"],
@@ -114,199 +96,108 @@ class Chip:
     remove_url: str
 
 
-def _vocabulary(model, key="slug", label="name"):
-    def lookup(values):
-        return dict(model.objects.filter(**{f"{key}__in": values}).values_list(key, label))
-
-    return lookup
+# --- The URL contract ----------------------------------------------------------------------
 
 
-def _choices(choices_class):
-    labels = dict(choices_class.choices)
-
-    def lookup(values):
-        return {value: labels[value] for value in values if value in labels}
-
-    return lookup
+def listed_jurisdictions(jurisdictions):
+    """The jurisdictions whose flags the list filters by. A code that is also a parameter
+    (saved before Jurisdiction.clean() refused it) would take that parameter over: such a
+    jurisdiction stays off the public site until fixed."""
+    return [j for j in jurisdictions if not is_reserved_parameter(j.code)]
 
 
-def _countries(values):
-    found = {}
-    for value in values:
-        code = value.upper()
-        if code in countries:
-            found[code] = countries.name(code)
-    return found
+def param_order(jurisdictions):
+    return ["q", *(spec.param for spec in facet_specs(jurisdictions)), "sort", "page"]
 
 
-# Entity parameters: (parameter, facet label, how to find known values and their labels,
-# the path a facet groups by, the path of its label, the summary's wording).
-FACETS = [
-    ("clinic", "Clinic", _vocabulary(Clinic), "clinic__slug", "clinic__name", "{}"),
-    ("country", "Country", _countries, "clinic__country", None, "in {}"),
-    ("treatment", "Treatment", _vocabulary(Treatment), "treatment__slug", "treatment__name", "{}"),
-    ("route", "Route", _choices(Route), "treatment__route", None, "{}"),
-    ("origin", "Exosome origin", _choices(Origin), "treatment__source__origin", None, "{}"),
-    (
-        "source",
-        "Exosome source",
-        _vocabulary(ExosomeSource),
-        "treatment__source__slug",
-        "treatment__source__name",
-        "from {}",
-    ),
-    (
-        "indication",
-        "Indication",
-        _vocabulary(Indication),
-        "indications__slug",
-        "indications__name",
-        "for {}",
-    ),
-    (
-        "evidence",
-        "Evidence level",
-        _vocabulary(EvidenceLevel, key="code"),
-        "evidence_level__code",
-        "evidence_level__name",
-        "evidence: {}",
-    ),
-]
-# Facets that describe a claim's treatment. One GROUP BY of treatment ids counts them all, with
-# no join, instead of one GROUP BY of names each; only a facet whose own filter is active needs
-# its own (its counts must ignore that filter).
-TREATMENT_FACETS = ("treatment", "route", "origin", "source")
-CONFERENCE_FACET = (
-    "conference",
-    "Conference",
-    _vocabulary(Conference),
-    "conference__slug",
-    "conference__name",
-    "at {}",
-)
+def canonical_query(state, jurisdictions):
+    """The query string of `state` ({parameter: values}), parameters in the one order."""
+    query = QueryDict(mutable=True)
+    for param in param_order(jurisdictions):
+        if state.get(param):
+            query.setlist(param, state[param])
+    return query.urlencode()
 
 
-# Parameters of the list that are not facets: the search, the order, the page, and names kept
-# for the formats and points in time other outputs take or will take.
-LIST_PARAMETERS = ("q", "sort", "page", "as_of", "format")
+def list_url(jurisdictions=(), **state):
+    """The canonical /claims/ URL of `state`, taken as it is: for links to values a claim or
+    a count already holds, where a whole `ClaimFilter` would check them again."""
+    state = {param: sorted(set(values)) for param, values in state.items()}
+    return with_query(reverse("claims:list"), canonical_query(state, jurisdictions))
 
 
-def reserved_parameters():
-    """Every parameter name the list's URLs use apart from jurisdictions' flags: the one list
-    a jurisdiction's code, which becomes a parameter of its own, must stay out of."""
-    return frozenset(
-        (*LIST_PARAMETERS, *(spec[0] for spec in FACETS), CONFERENCE_FACET[0], *TREATMENT_FACETS)
-    )
+def claim_links(claim, flags, jurisdictions, related=None):
+    """Links from a claim's page to the list filtered by each of its facets' values: by
+    parameter (None where the claim has no value), a many-valued facet's under its relation
+    as (row, URL) pairs, and the flags' as (flag, URL) pairs. `related` maps a relation to
+    the rows the claim had, where they are not its rows of today (a page as of a date)."""
+    related = related or {}
+    links = {}
+    for spec in STATIC_FACETS:
+        if spec.many:
+            rows = related.get(spec.relation)
+            links[spec.relation] = [
+                (row, list_url(jurisdictions, **{spec.param: [getattr(row, spec.key)]}))
+                for row in (spec.related_objects(claim) if rows is None else rows)
+            ]
+            continue
+        value = spec.value_of(claim)
+        links[spec.param] = list_url(jurisdictions, **{spec.param: [value]}) if value else None
+    links["flags"] = [
+        (flag, list_url(jurisdictions, **{flag.jurisdiction.code: [flag.status]})) for flag in flags
+    ]
+    return links
 
 
-def is_reserved_parameter(code):
-    """Case-blind, so that no code differs from a parameter only by its case."""
-    return code.lower() in reserved_parameters()
-
-
-def _indication_filter(queryset, name, values):
-    tagged = Claim.indications.through.objects.filter(
-        claim=OuterRef("pk"), indication__slug__in=values
-    )
-    return queryset.filter(Exists(tagged))
-
-
-class ClaimFilter(django_filters.FilterSet):
-    # distinct=False: each of these paths follows foreign keys, one row per claim, and a
-    # SELECT DISTINCT over every claim column (texts included) costs more than the whole
-    # page otherwise. Indications, the one many-to-many, filter through EXISTS.
-    q = django_filters.CharFilter(method="filter_search", label="Search")
-    clinic = django_filters.MultipleChoiceFilter(field_name="clinic__slug", distinct=False)
-    country = django_filters.MultipleChoiceFilter(field_name="clinic__country", distinct=False)
-    treatment = django_filters.MultipleChoiceFilter(field_name="treatment__slug", distinct=False)
-    route = django_filters.MultipleChoiceFilter(field_name="treatment__route", distinct=False)
-    origin = django_filters.MultipleChoiceFilter(
-        field_name="treatment__source__origin", distinct=False
-    )
-    source = django_filters.MultipleChoiceFilter(
-        field_name="treatment__source__slug", distinct=False
-    )
-    indication = django_filters.MultipleChoiceFilter(method="filter_indication")
-    evidence = django_filters.MultipleChoiceFilter(
-        field_name="evidence_level__code", distinct=False
-    )
-    conference = django_filters.MultipleChoiceFilter(field_name="conference__slug", distinct=False)
-
-    class Meta:
-        model = Claim
-        fields = []
+class ClaimFilter:
+    """One request's filter state: the query string cleaned against the facets (unknown
+    values dropped with a notice), the claims it selects, its canonical URLs, and its facets,
+    chips and summary."""
 
     def __init__(self, data=None, queryset=None, *, request=None, jurisdictions=None):
+        # The request the data came from, for outputs that build absolute URLs (the feed).
+        self.request = request
         if jurisdictions is None:
             jurisdictions = Jurisdiction.objects.all()
-        # A code that is also a parameter (saved before Jurisdiction.clean() refused it) would
-        # take that parameter over: such a jurisdiction stays off the public site until fixed.
-        self.jurisdictions = [j for j in jurisdictions if not is_reserved_parameter(j.code)]
+        self.jurisdictions = listed_jurisdictions(jurisdictions)
+        self.specs = {spec.param: spec for spec in facet_specs(self.jurisdictions)}
+        self.queryset = Claim.objects.published() if queryset is None else queryset
         self.notices = []
         self.labels = {}
         self.state = self._clean_state(data if data is not None else QueryDict())
-        if queryset is None:
-            queryset = Claim.objects.published()
-        super().__init__(self._state_as_querydict(), queryset=queryset, request=request)
-        for jurisdiction in self.jurisdictions:
-            flag_filter = django_filters.MultipleChoiceFilter(
-                field_name=jurisdiction.code,
-                method="filter_flag",
-                choices=Status.choices,
-                label=jurisdiction.short_label,
-            )
-            flag_filter.model, flag_filter.parent = Claim, self
-            self.filters[jurisdiction.code] = flag_filter
-        for name in self.filters:
-            if name in self.state and name != "q":
-                self.filters[name].extra["choices"] = [
-                    (value, self.labels[name][value]) for value in self.state[name]
-                ]
-
-    # --- The URL contract ------------------------------------------------------------------
 
     def facet_specs(self):
-        specs = list(FACETS)
-        for jurisdiction in self.jurisdictions:
-            specs.append(
-                (
-                    jurisdiction.code,
-                    f"{jurisdiction.short_label} status",
-                    _choices(Status),
-                    None,
-                    None,
-                    f"{jurisdiction.short_label}: {{}}",
-                )
-            )
-        specs.append(CONFERENCE_FACET)
-        return specs
-
-    def param_order(self):
-        return ["q", *(spec[0] for spec in self.facet_specs()), "sort", "page"]
+        return list(self.specs.values())
 
     def _clean_state(self, data):
         state = {}
         text = " ".join(CONTROL_CHARACTERS.sub(" ", " ".join(data.getlist("q"))).split())
         if len(text) > MAX_QUERY_LENGTH:
             text = text[:MAX_QUERY_LENGTH].rstrip()
-            self.notices.append(f"The search was cut to its first {MAX_QUERY_LENGTH} characters.")
+            self.notices.append(
+                gettext("The search was cut to its first %(length)d characters.")
+                % {"length": MAX_QUERY_LENGTH}
+            )
         if text:
             state["q"] = [text]
-        for param, label, lookup, *_ in self.facet_specs():
+        for param, spec in self.specs.items():
             cleaned = {CONTROL_CHARACTERS.sub("", v).strip() for v in data.getlist(param)}
             requested = sorted(cleaned - {""})
             if not requested:
                 continue
             if len(requested) > MAX_VALUES_PER_PARAM:
                 self.notices.append(
-                    f"Only the first {MAX_VALUES_PER_PARAM} values of “{param}” were used."
+                    gettext("Only the first %(count)d values of “%(param)s” were used.")
+                    % {"count": MAX_VALUES_PER_PARAM, "param": param}
                 )
                 requested = requested[:MAX_VALUES_PER_PARAM]
-            known = lookup(requested)
+            known = spec.known(requested)
             for value in requested:
                 if value not in known and value.upper() not in known:
-                    shown = Truncator(value).chars(40)
-                    self.notices.append(f"Ignored {label.lower()} “{shown}”: nothing matches it.")
+                    self.notices.append(
+                        gettext("Ignored %(facet)s “%(value)s”: nothing matches it.")
+                        % {"facet": spec.label.lower(), "value": Truncator(value).chars(40)}
+                    )
             if known:
                 state[param] = sorted(known)
                 self.labels[param] = known
@@ -314,18 +205,13 @@ class ClaimFilter(django_filters.FilterSet):
         if sort:
             allowed = set(Sort.ORDERINGS) - ({Sort.RELEVANCE} if "q" not in state else set())
             if sort not in allowed:
-                self.notices.append(f"Ignored the sort order “{Truncator(sort).chars(40)}”.")
+                self.notices.append(
+                    gettext("Ignored the sort order “%(sort)s”.")
+                    % {"sort": Truncator(sort).chars(40)}
+                )
             elif sort != self.default_sort(state):
                 state["sort"] = [sort]
         return state
-
-    def _state_as_querydict(self, state=None):
-        state = self.state if state is None else state
-        query = QueryDict(mutable=True)
-        for param in self.param_order():
-            if param in state:
-                query.setlist(param, state[param])
-        return query
 
     @staticmethod
     def default_sort(state):
@@ -348,7 +234,7 @@ class ClaimFilter(django_filters.FilterSet):
             del state["sort"]
         if page and page > 1:
             state["page"] = [str(page)]
-        return self._state_as_querydict(state).urlencode()
+        return canonical_query(state, self.jurisdictions)
 
     def url(self, page=1, **changes):
         """The canonical /claims/ URL of this state with `changes` applied."""
@@ -357,26 +243,20 @@ class ClaimFilter(django_filters.FilterSet):
 
     # --- Filtering --------------------------------------------------------------------------
 
-    def filter_search(self, queryset, name, value):
-        return search(queryset, value)
-
-    def filter_indication(self, queryset, name, values):
-        return _indication_filter(queryset, name, values)
-
-    def filter_flag(self, queryset, name, values):
-        jurisdiction = next(j for j in self.jurisdictions if j.code == name)
-        return queryset.with_status_in(jurisdiction, values)
-
-    def filter_queryset(self, queryset):
-        return self._apply(queryset, exclude=None)
-
-    def _apply(self, queryset, exclude):
-        for name, values in self.state.items():
-            if name in ("sort", exclude):
+    def _apply(self, queryset, exclude=None):
+        for param, values in self.state.items():
+            if param in ("sort", exclude):
                 continue
-            value = values[0] if name == "q" else values
-            queryset = self.filters[name].filter(queryset, value)
+            if param == "q":
+                queryset = search(queryset, values[0])
+            else:
+                queryset = self.specs[param].filter(queryset, values)
         return queryset
+
+    @cached_property
+    def qs(self):
+        """The matching claims."""
+        return self._apply(self.queryset)
 
     @property
     def ordered_qs(self):
@@ -392,45 +272,54 @@ class ClaimFilter(django_filters.FilterSet):
 
     # --- Facets, chips and summary ----------------------------------------------------------
 
-    def facets(self):
+    def facets(self, cached=None):
         """Every facet with counts under all the other active filters: a facet's own
         selection never shrinks its own counts. All facets come from one UNION ALL query of
-        per-facet GROUP BYs, so the cost does not grow with the number of facets' options."""
-        counts = {spec[0]: {} for spec in self.facet_specs()}
-        rows = cached_facet_counts(
-            self.canonical_query(page=None, sort=[]), lambda: list(self._facet_counts())
-        )
-        for param, value, label, count in rows:
+        per-facet GROUP BYs, so the cost does not grow with the number of facets' options.
+        `cached(filter_state, count)`, when given, may answer `count()` from a cache."""
+
+        def count():
+            return list(self._facet_counts())
+
+        filter_state = self.canonical_query(page=None, sort=[])
+        rows = cached(filter_state, count) if cached else count()
+        counts = {param: {} for param in self.specs}
+        for param, value, label, number in rows:
             if value:
                 _label, earlier = counts[param].get(value, (None, 0))
-                counts[param][value] = (label or self._enum_label(param, value), earlier + count)
-        facets = []
-        for param, label, *_ in self.facet_specs():
-            selected = set(self.state.get(param, []))
-            for value in selected - counts[param].keys():
-                counts[param][value] = (self.labels[param][value], 0)
-            ranked = sorted(
-                counts[param].items(),
-                key=lambda item: (item[0] not in selected, -item[1][1], item[1][0].lower()),
+                option_label = label or self.specs[param].option_label(value)
+                counts[param][value] = (option_label, earlier + number)
+        return [self._facet(spec, counts[spec.param]) for spec in self.specs.values()]
+
+    def _facet(self, spec, counts):
+        param = spec.param
+        selected = set(self.state.get(param, []))
+        for value in selected - counts.keys():
+            counts[value] = (self.labels[param][value], 0)
+        ranked = sorted(
+            counts.items(),
+            key=lambda item: (item[0] not in selected, -item[1][1], item[1][0].lower()),
+        )
+        # Selected options always show; past them, the most frequent. Hundreds of clinics
+        # would otherwise cost a canonical URL and a checkbox each on every page.
+        shown = [item for item in ranked if item[0] in selected]
+        shown += [item for item in ranked if item[0] not in selected][
+            : max(MAX_OPTIONS_PER_FACET - len(shown), 0)
+        ]
+        options = [
+            Option(
+                value=value,
+                label=option_label,
+                count=count,
+                selected=value in selected,
+                toggle_url=self.url(**{param: sorted(selected ^ {value})}),
             )
-            # Selected options always show; past them, the most frequent. Hundreds of clinics
-            # would otherwise cost a canonical URL and a checkbox each on every page.
-            shown = [item for item in ranked if item[0] in selected]
-            shown += [item for item in ranked if item[0] not in selected][
-                : max(MAX_OPTIONS_PER_FACET - len(shown), 0)
-            ]
-            options = [
-                Option(
-                    value=value,
-                    label=option_label,
-                    count=count,
-                    selected=value in selected,
-                    toggle_url=self.url(**{param: sorted(selected ^ {value})}),
-                )
-                for value, (option_label, count) in shown
-            ]
-            facets.append(Facet(param, label, options, hidden_count=len(ranked) - len(shown)))
-        return facets
+            for value, (option_label, count) in shown
+        ]
+        return Facet(param, spec.label, options, hidden_count=len(ranked) - len(shown))
+
+    def _treatment_specs(self):
+        return [spec for spec in self.specs.values() if spec.treatment_paths]
 
     def _facet_counts(self):
         """Rows of (parameter, value, label or "", count); a value may come in several rows
@@ -438,6 +327,7 @@ class ClaimFilter(django_filters.FilterSet):
         rows = list(self._facet_counts_query())
         ids = {int(value) for tag, value, _label, _count in rows if tag.startswith("treatment:")}
         treatments = self._describe_treatments(ids) if ids else {}
+        shared = [spec.param for spec in self._treatment_specs()]
         for tag, value, label, count in rows:
             kind, _, excluded = tag.partition(":")
             if kind != "treatment":
@@ -445,112 +335,93 @@ class ClaimFilter(django_filters.FilterSet):
                 continue
             # The branch without exclusion counts for every treatment facet whose own filter is
             # not active; a branch that ignores a facet's filter, for that facet.
-            params = [excluded] if excluded else TREATMENT_FACETS
-            for param in params:
+            for param in [excluded] if excluded else shared:
                 if excluded or param not in self.state:
                     yield param, *treatments[int(value)][param], count
 
-    @staticmethod
-    def _describe_treatments(ids):
-        """{id: {parameter: (value, label or "")}} for the treatments `ids`."""
-        treatments = (
-            Treatment.objects.filter(pk__in=ids)
-            .order_by()
-            .values_list(
-                "pk", "slug", "name", "route", "source__origin", "source__slug", "source__name"
-            )
-        )
-        return {
-            pk: {
-                "treatment": (slug, name),
-                "route": (route, ""),
-                "origin": (origin, ""),
-                "source": (source_slug, source_name),
+    def _describe_treatments(self, ids):
+        """{id: {parameter: (value, label or "")}} for the treatments `ids`, of every facet
+        that describes a treatment."""
+        specs = self._treatment_specs()
+        paths = []
+        for spec in specs:
+            paths += [path for path in spec.treatment_paths if path]
+        treatments = Treatment.objects.filter(pk__in=ids).order_by()
+        described = {}
+        for pk, *values in treatments.values_list("pk", *paths):
+            row = dict(zip(paths, values, strict=True))
+            described[pk] = {
+                spec.param: (row[spec.treatment_paths[0]], row.get(spec.treatment_paths[1], ""))
+                for spec in specs
             }
-            for pk, slug, name, route, origin, source_slug, source_name in treatments
-        }
+        return described
 
     def _facet_counts_query(self):
         """Rows of (tag, value, label or "", count): one GROUP BY per facet, except that the
         treatment facets share one GROUP BY of treatment ids (tagged "treatment:<the facet
         whose filter it ignores>"), whose rows `_facet_counts` spreads over them."""
-        jurisdictions = {j.code: j for j in self.jurisdictions}
         parts = []
-        active = [param for param in TREATMENT_FACETS if param in self.state]
-        for excluded in active + ([""] if len(active) < len(TREATMENT_FACETS) else []):
+        shared = [spec.param for spec in self._treatment_specs()]
+        active = [param for param in shared if param in self.state]
+        for excluded in active + ([""] if len(active) < len(shared) else []):
             queryset = self._apply(self.queryset, exclude=excluded or None)
             parts.append(
-                queryset.annotate(
-                    facet_param=Value(f"treatment:{excluded}", output_field=CharField()),
-                    facet_value=Cast(F("treatment_id"), output_field=CharField()),
-                    facet_label=Value("", output_field=CharField()),
-                )
-                .values_list("facet_param", "facet_value", "facet_label")
-                .annotate(count=Count("pk"))
-                .order_by()
+                self._grouped(queryset, f"treatment:{excluded}", F("treatment_id"), Value(""))
             )
-        for param, _label, _lookup, group_path, label_path, _phrase in self.facet_specs():
-            if param in TREATMENT_FACETS:
+        for param, spec in self.specs.items():
+            if param in shared:
                 continue
-            queryset = self._apply(self.queryset, exclude=param)
-            if param in jurisdictions:
-                queryset = queryset.with_flag(jurisdictions[param], "facet_flag", select=True)
-                value = F("facet_flag")
-            else:
-                value = F(group_path)
-            parts.append(
-                queryset.annotate(
-                    facet_param=Value(param, output_field=CharField()),
-                    facet_value=Cast(value, output_field=CharField()),
-                    facet_label=Cast(F(label_path), output_field=CharField())
-                    if label_path
-                    else Value("", output_field=CharField()),
-                )
-                .values_list("facet_param", "facet_value", "facet_label")
-                .annotate(count=Count("pk"))
-                .order_by()
-            )
+            queryset, value = spec.counted(self._apply(self.queryset, exclude=param))
+            parts.append(self._grouped(queryset, param, value, spec.counted_label()))
         return parts[0].union(*parts[1:], all=True)
 
-    def _enum_label(self, param, value):
-        if param == "country":
-            return countries.name(value)
-        if param in {j.code for j in self.jurisdictions}:
-            return Status(value).label
-        return {"route": Route, "origin": Origin}[param](value).label
+    @staticmethod
+    def _grouped(queryset, tag, value, label):
+        return (
+            queryset.annotate(
+                facet_param=Value(tag, output_field=CharField()),
+                facet_value=Cast(value, output_field=CharField()),
+                facet_label=Cast(label, output_field=CharField()),
+            )
+            .values_list("facet_param", "facet_value", "facet_label")
+            .annotate(count=Count("pk"))
+            .order_by()
+        )
 
     def chips(self):
         """One removable chip per active value, labelled with its facet."""
-        facet_labels = {spec[0]: spec[1] for spec in self.facet_specs()}
         chips = []
         for param, values in self.state.items():
             if param == "sort":
                 continue
             if param == "q":
-                chips.append(Chip("q", values[0], f"Search: “{values[0]}”", self.url(q=[])))
+                label = gettext("Search: “%(query)s”") % {"query": values[0]}
+                chips.append(Chip("q", values[0], label, self.url(q=[])))
                 continue
             for value in values:
                 remaining = [v for v in values if v != value]
-                label = f"{facet_labels[param]}: {self.labels[param][value]}"
+                label = gettext("%(facet)s: %(value)s") % {
+                    "facet": self.specs[param].label,
+                    "value": self.labels[param][value],
+                }
                 chips.append(Chip(param, value, label, self.url(**{param: remaining})))
         return chips
 
     def summary_parts(self):
         parts = []
         if "q" in self.state:
-            parts.append(f"matching “{self.state['q'][0]}”")
-        for param, _label, _lookup, _group, _label_path, phrase in self.facet_specs():
+            parts.append(gettext("matching “%(query)s”") % {"query": self.state["q"][0]})
+        for param, spec in self.specs.items():
             if param in self.state:
-                names = [self._summary_label(param, v) for v in self.state[param]]
-                parts.append(phrase.format(" or ".join(names)))
+                names = [self._summary_label(spec, v) for v in self.state[param]]
+                # Translators: joins the values of one filter, as in "human or plant".
+                parts.append(spec.describe(gettext(" or ").join(names)))
         return parts
 
-    def _summary_label(self, param, value):
-        label = self.labels[param][value]
-        if param in {"route", "origin"} or param in {j.code for j in self.jurisdictions}:
-            return lower_first(label)
-        return label
+    def _summary_label(self, spec, value):
+        label = self.labels[spec.param][value]
+        return lower_first(label) if spec.lower_labels else label
 
     def summary(self, count):
-        noun = "claim" if count == 1 else "claims"
-        return " · ".join([f"{count} {noun}", *self.summary_parts()])
+        claims = ngettext("%(count)d claim", "%(count)d claims", count) % {"count": count}
+        return " · ".join([claims, *self.summary_parts()])

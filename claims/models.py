@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from claims.facets import is_reserved_parameter, reserved_parameters
+
 
 class BySlugQuerySet(models.QuerySet):
     """Fixtures refer to rows by slug, so loading the seed twice updates rows instead of
@@ -381,8 +383,6 @@ class Jurisdiction(models.Model):
     def clean(self):
         # The code becomes a parameter of the list's URLs (?fda=not-approved): one that is
         # already a parameter (page, q, sort, a facet…) would take it over.
-        from claims.filters import is_reserved_parameter, reserved_parameters
-
         if self.code and is_reserved_parameter(self.code):
             taken = ", ".join(sorted(reserved_parameters()))
             raise ValidationError(
@@ -851,7 +851,7 @@ class Claim(models.Model):
             problems.append(_("it needs an evidence level"))
         if self.pk is None or not self.citations.exists():
             problems.append(_("it needs at least one citation"))
-        if self.presentation_id and self.conference_id is None:
+        if self.presentation_mismatch() == "conference":
             problems.append(
                 _("a claim made in a presentation needs that presentation's conference")
             )
@@ -878,14 +878,33 @@ class Claim(models.Model):
             covered |= Q(pk__in=self.status_overrides.values("jurisdiction"))
         return Jurisdiction.objects.exclude(covered)
 
+    def presentation_mismatch(self):
+        """The field that breaks the rule “a claim made in a presentation was made at that
+        presentation's conference”: "conference" when the claim names none, "presentation"
+        when its presentation belongs to another; None when the rule holds. The one home of
+        the rule, which clean() and publication_problems() word for their readers."""
+        if not self.presentation_id:
+            return None
+        if self.conference_id is None:
+            return "conference"
+        if self.presentation.conference_id != self.conference_id:
+            return "presentation"
+        return None
+
     def clean(self):
-        if (
-            self.presentation_id
-            and self.conference_id
-            and self.presentation.conference_id != self.conference_id
-        ):
+        mismatch = self.presentation_mismatch()
+        if mismatch == "presentation":
             raise ValidationError(
                 {"presentation": _("This presentation belongs to another conference.")}
+            )
+        # A draft may name its conference later: publication_problems() asks for it then.
+        if mismatch == "conference" and self.state == self.State.PUBLISHED:
+            raise ValidationError(
+                {
+                    "conference": _(
+                        "A claim made in a presentation needs that presentation's conference."
+                    )
+                }
             )
         if self.state == self.State.PUBLISHED and self.evidence_level_id is None:
             raise ValidationError(

@@ -3,8 +3,8 @@
 
 from django.conf import settings
 
+from claims.facets import facet_specs, openapi_parameters
 from claims.filters import ClaimFilter, Sort
-from claims.models import Origin, Route, Status
 from claims.paging import LAST_PAGE_NUMBER, PAGE_SIZE
 from claims.responses import ERROR_SCHEMA, export_paths
 from claims.shapes import (
@@ -23,7 +23,8 @@ from claims.shapes import (
 
 def openapi(server_url):
     """The OpenAPI 3.1 description. Filter parameters, flag columns and facets come from the
-    FilterSet and the Jurisdiction table, so a new regulator needs no change here."""
+    facet registry (claims.facets) and the Jurisdiction table, so a new regulator or facet
+    needs no change here."""
     claim_filter = ClaimFilter()
     codes = [j.code for j in claim_filter.jurisdictions]
     return {
@@ -48,35 +49,24 @@ def openapi(server_url):
                 "Claim": claim_schema(codes),
                 "ClaimDetail": claim_detail_schema(codes),
                 "FacetOption": FACET_OPTION_SCHEMA,
-                "ClaimPage": claim_page_schema([param for param, _ in facet_params(claim_filter)]),
+                "ClaimPage": claim_page_schema(
+                    [spec.param for spec in facet_specs(claim_filter.jurisdictions)]
+                ),
                 "Error": ERROR_SCHEMA,
             }
         },
     }
 
 
-# --- The list's parameters, from the facets and the jurisdictions ---------------------------
-
-
-def facet_params(claim_filter):
-    """(parameter, label) of each facet the list offers."""
-    return [spec[:2] for spec in claim_filter.facet_specs()]
+# --- The list's parameters, from the facet registry and the jurisdictions --------------------
 
 
 def list_parameters(claim_filter):
     """The query parameters every list endpoint takes: the search, one per facet (each
-    jurisdiction's flag among them) and the sort."""
-    codes = [j.code for j in claim_filter.jurisdictions]
-    statuses = [status.value for status in Status]
-    # The values the list knows for these parameters. The API takes the /claims/ page's
-    # parameters and treats them as that page does (a shared link means the same thing in
-    # every format): an unknown value is ignored and named in `notices`, never refused. So
-    # the document lists the known values as examples, not as an enum it does not enforce.
-    known_values = {
-        "route": Route.values,
-        "origin": Origin.values,
-        **dict.fromkeys(codes, statuses),
-    }
+    jurisdiction's flag among them) and the sort. The API takes the /claims/ page's parameters
+    and treats them as that page does (a shared link means the same thing in every format): an
+    unknown value is ignored and named in `notices`, never refused. So the facets' parameters
+    list known values as examples, not as an enum the API does not enforce."""
 
     def string_of(values, description):
         return (
@@ -89,20 +79,6 @@ def list_parameters(claim_filter):
             else {"type": "string"}
         )
 
-    params = facet_params(claim_filter)
-
-    def list_parameter(param, label):
-        items = string_of(known_values.get(param, []), "Others are ignored with a notice.")
-        return {
-            "name": param,
-            "in": "query",
-            "description": f"{label}. Several values are OR'ed; unknown values are ignored "
-            "with a notice.",
-            "schema": {"type": "array", "items": items},
-            "style": "form",
-            "explode": True,
-        }
-
     return [
         {
             "name": "q",
@@ -110,7 +86,7 @@ def list_parameters(claim_filter):
             "description": "Words to search for in the claims.",
             "schema": {"type": "string"},
         },
-        *(list_parameter(param, label) for param, label in params),
+        *openapi_parameters(claim_filter.jurisdictions),
         {
             "name": "sort",
             "in": "query",

@@ -39,6 +39,8 @@ CLAIM_VALUES = (
     "conference__starts_on",
     "conference__ends_on",
     "conference__dates_note",
+    "presentation__slug",
+    "presentation__title",
     "published_at",
     "updated_at",
 )

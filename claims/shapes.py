@@ -173,6 +173,11 @@ def claim_data(values, flags, indications, citation_urls, url):
             if values["conference__slug"] is not None
             else None
         ),
+        "presentation": (
+            {"slug": values["presentation__slug"], "name": values["presentation__title"]}
+            if values["presentation__slug"] is not None
+            else None
+        ),
         "flags": flags,
         "citation_urls": citation_urls,
         "published_at": values["published_at"],
@@ -236,6 +241,7 @@ def claim_schema(codes):
                 ]
             },
             "conference": {"oneOf": [ref("Conference"), {"type": "null"}]},
+            "presentation": {"oneOf": [ref("Named"), {"type": "null"}]},
             "flags": closed_object({code: ref("Flag") for code in codes}),
             "citation_urls": {"type": "array", "items": {"type": "string", "format": "uri"}},
             "published_at": nullable("string", format="date-time"),

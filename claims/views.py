@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from claims.as_of import cached_for_long_when_pinned
-from claims.cache import public_page
+from claims.cache import cached_facet_counts, public_page
 from claims.claim_page import claim_page_as_of, live_claim_page
-from claims.filters import ClaimFilter
+from claims.filters import ClaimFilter, list_url, listed_jurisdictions
 from claims.models import (
     Claim,
     ClaimRevision,
@@ -70,11 +70,10 @@ def get_public_reference(request, queryset, slug):
     return get_object_or_404(queryset, slug=slug)
 
 
-def evidence_map(claim_filter):
+def evidence_map(jurisdictions):
     """The home page's grid: evidence levels (strongest first) against each jurisdiction's
     statuses, every cell the number of published claims there and a link to them."""
     levels = list(EvidenceLevel.objects.order_by("-rank"))
-    jurisdictions = claim_filter.jurisdictions
     counts = Claim.objects.published().count_by_evidence_and_flag(jurisdictions)
     columns = []
     for jurisdiction in jurisdictions:
@@ -86,7 +85,9 @@ def evidence_map(claim_filter):
         for jurisdiction, statuses in columns:
             for status in statuses:
                 count = counts.get((level.pk, jurisdiction.pk, status.value), 0)
-                url = claim_filter.url(evidence=[level.code], **{jurisdiction.code: [status]})
+                url = list_url(
+                    jurisdictions, evidence=[level.code], **{jurisdiction.code: [status]}
+                )
                 cells.append((jurisdiction, status, count, url))
         rows.append((level, cells))
     return {"columns": columns, "rows": rows}
@@ -96,15 +97,15 @@ def evidence_map(claim_filter):
 def home(request):
     if request.GET:  # the home page takes no parameters: one URL, one cached page
         return redirect("claims:home")
-    claim_filter = ClaimFilter()
+    jurisdictions = listed_jurisdictions(Jurisdiction.objects.all())
     latest = Claim.objects.published().for_display()[:5]
     return render(
         request,
         "claims/home.html",
         {
-            "rows": rows_with_flags(latest, claim_filter.jurisdictions),
-            "map": evidence_map(claim_filter),
-            "regulators": ", ".join(j.short_label for j in claim_filter.jurisdictions),
+            "rows": rows_with_flags(latest, jurisdictions),
+            "map": evidence_map(jurisdictions),
+            "regulators": ", ".join(j.short_label for j in jurisdictions),
             "total": Claim.objects.published().count(),
             "clinic_count": Clinic.objects.filter(
                 Exists(Claim.objects.published().filter(clinic=OuterRef("pk")))
@@ -166,7 +167,7 @@ def claim_list(request):
     query = claim_filter.canonical_query()
     context = {
         "filter": claim_filter,
-        "facets": counted.facets(),
+        "facets": counted.facets(cached_facet_counts),
         "facets_without_search": searched_in_vain,
         "did_you_mean": did_you_mean(claim_filter, counted) if searched_in_vain else None,
         "chips": claim_filter.chips(),

@@ -242,6 +242,7 @@ def test_it_exports_the_documented_columns(client, catalogue):
         "conference",
         "conference_dates",
         "conference_dates_note",
+        "presentation",
         "fda_status",
         "fda_overridden",
         "fda_explanation",

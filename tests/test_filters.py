@@ -7,7 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from claims.filters import ClaimFilter, reserved_parameters
+from claims.facets import reserved_parameters
+from claims.filters import ClaimFilter
 from claims.models import (
     Claim,
     Jurisdiction,
@@ -338,7 +339,7 @@ def test_it_refuses_a_jurisdiction_code_that_is_a_parameter_of_the_list(db, code
 def test_it_reserves_every_facet_and_list_parameter():
     reserved = reserved_parameters()
     assert {"q", "sort", "page", "format", "as_of"} <= reserved
-    assert {spec[0] for spec in ClaimFilter(jurisdictions=[]).facet_specs()} <= reserved
+    assert {spec.param for spec in ClaimFilter(jurisdictions=[]).facet_specs()} <= reserved
 
 
 def test_it_accepts_an_ordinary_jurisdiction_code(db):

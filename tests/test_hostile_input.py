@@ -137,6 +137,7 @@ KNOWN_PARAMS = [
     "indication",
     "evidence",
     "conference",
+    "presentation",
     "fda",
     "eu",
     "format",
