@@ -30,6 +30,7 @@ import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import wraps
 
 from django.apps import apps
@@ -188,8 +189,17 @@ def reads_replayed(version):
     alias = reads_alias()
     if alias != PRIMARY and not replayed_versions.has_replayed(alias, version):
         alias = PRIMARY
-    with reads_from(alias):
-        yield
+    # What the page reads inside (its facet counts) is kept under the version checked here,
+    # not one read later, which the replica may not have replayed.
+    token = _checked_version.set(version)
+    try:
+        with reads_from(alias):
+            yield
+    finally:
+        _checked_version.reset(token)
+
+
+_checked_version = ContextVar("claimwatch_checked_version", default=None)
 
 
 def cached_version():
@@ -322,7 +332,8 @@ def cached_facet_counts(filter_state, count):
     seconds = settings.PAGE_CACHE_SECONDS
     if not seconds:
         return count()
-    key = f"{FACETS_KEY_PREFIX}:{data_version()}:{_digest(filter_state)}"
+    version = _checked_version.get() or data_version()
+    key = f"{FACETS_KEY_PREFIX}:{version}:{_digest(filter_state)}"
     counts = cache.get(key)
     if counts is None:
         counts = count()

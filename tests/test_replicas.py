@@ -10,6 +10,7 @@ starts a replica from).
 """
 
 import sqlite3
+from contextlib import ExitStack
 
 import pytest
 from django.core.cache import cache
@@ -265,6 +266,30 @@ def test_it_never_caches_a_page_from_a_lagging_replica_under_the_new_version(
     assert claim.title not in after_lag.text
     assert of_the_data_version(queries.on_replicas)
     assert not of_claims(queries.on_replicas)
+
+
+def test_it_keeps_facet_counts_under_the_version_the_page_was_checked_at(
+    client, replicas, claim, publisher
+):
+    """An edit lands while a page is being built from a replica in step with the version the
+    build began with: the counts it reads are of that version, and are kept under it."""
+    retracted = []
+
+    def publish_meanwhile(execute, sql, params, many, context):
+        if not retracted and '"claims_claim"' in sql:
+            retracted.append(claim)
+            claim.move_to(Claim.State.RETRACTED, user=publisher)
+        return execute(sql, params, many, context)
+
+    replicas.freeze()  # in step now; behind the retraction once it lands
+    with ExitStack() as stack:
+        for alias in REPLICAS:
+            stack.enter_context(connections[alias].execute_wrapper(publish_meanwhile))
+        client.get(reverse("claims:list"))
+    replicas.catch_up()
+
+    assert retracted
+    assert claim.clinic.name not in client.get(reverse("claims:list")).text
 
 
 def test_it_reads_from_the_replicas_again_once_they_have_caught_up(
