@@ -397,8 +397,8 @@ def main():
 
     print("== PostgreSQL primary and streaming replica", flush=True)
     cluster.start_databases()
-    env = {"DATABASE_URL": cluster.url(args.primary_port), "DATABASE_STATEMENT_TIMEOUT": "0"}
-    site = argparse.Namespace(database_url=env["DATABASE_URL"], redis_url="")
+    # bench.manage lifts the statement timeout; no Redis: the data version is in the database.
+    site = argparse.Namespace(database_url=cluster.url(args.primary_port), redis_url="")
     bench.manage(site, "migrate", "--noinput", "--verbosity", "0")
     bench.manage(site, "loaddata", "fixtures/seed.json", "--verbosity", "0")
     print(f"== generate_claims --count {args.claims}", flush=True)
