@@ -9,10 +9,12 @@ while its replay is behind), on SQLite a copy of the database in a file (what pg
 starts a replica from).
 """
 
+import importlib
 import sqlite3
 from contextlib import ExitStack
 
 import pytest
+from django.apps import apps
 from django.core.cache import cache
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -47,6 +49,28 @@ def replica_databases(django_db_setup):
         connections[alias].close()
         del connections[alias]
         del connections.settings[alias]
+
+
+@pytest.fixture(autouse=True)
+def editors_and_publishers(transactional_db):
+    """The groups as their migrations make them. serialized_rollback brings them back alone,
+    but not after some other modules' tests (tests/test_admin_layout_browser.py says the same)."""
+    config = apps.get_app_config("claims")
+    models_module = config.models_module
+    try:
+        for migration, make_groups in GROUP_MIGRATIONS:
+            getattr(importlib.import_module(f"claims.migrations.{migration}"), make_groups)(
+                apps, schema_editor=None
+            )
+    finally:
+        config.models_module = models_module
+
+
+GROUP_MIGRATIONS = [
+    ("0002_editors_group", "create_editors"),
+    ("0004_publishers_group", "create_publishers"),
+    ("0006_revisions", "grant_review"),
+]
 
 
 @pytest.fixture(autouse=True)
