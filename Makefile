@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint migrate seed superuser collectstatic backup restore bench faults validators audit
+.PHONY: run test install install-dev lint migrate seed superuser collectstatic backup restore bench cluster faults validators audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,16 @@ test: lint validators
 bench: install-dev
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# docs/deploy.md's setup on this machine (~7 min): a PostgreSQL primary and a streaming replica
+# (clusters of their own, in a temporary directory, on ports 5441-5442), two gunicorn
+# instances behind nginx (port 8100), Redis db 11; a publisher's edits and the load mix through
+# nginx, then the replica stopped under load. Everything it starts is stopped on exit. Installs
+# nginx and wrk with apt-get if missing. Writes bench/results/<date>-cluster.md.
+# CLUSTER_ARGS="--claims 1000 --load-duration 10" for a try.
+cluster: install-dev
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python bench/cluster.py $(CLUSTER_ARGS)
 
 # The site under gunicorn while PostgreSQL and Redis, behind a loopback TCP proxy the script
 # runs, refuse, hang and come back (about a minute; figures in docs/faults.md). Loads the seed

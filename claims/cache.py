@@ -16,6 +16,9 @@ live only in the cache beside the pages: a Redis cut off from the app servers (s
 its data intact) misses the bumps made meanwhile, and when it came back the pages from before a
 retraction would be valid again. The cache keeps a copy, used only while the database cannot
 be read, when nobody can edit either.
+With read replicas, a page is stored under the primary's version only when it was read from a
+database that has replayed that version: the request's replica if it has, else the primary
+(`reads_replayed`). Replication lag delays nothing, and cannot pin stale content.
 Pages are stored gzipped and sent so to clients that accept it. Facet counts are kept apart
 too, per filter state, so that every page and sort order of a filtered list shares them.
 
@@ -31,6 +34,7 @@ import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import wraps
 
 from django.apps import apps
@@ -45,6 +49,8 @@ from django.utils.text import compress_string
 from django.utils.translation import get_language
 
 from claims.notices import NOTICES_COOKIE, spend_notices
+
+from config.db_router import PRIMARY, reads_alias, reads_from, replicas_down
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +148,65 @@ class DatabaseFailure:
 
 
 database_failure = DatabaseFailure()
+
+
+class ReplayedVersions:
+    """The data version each replica was last seen to have replayed, in this process. A
+    replica only moves forward: once it has shown a version, it holds that version's data."""
+
+    def __init__(self):
+        self.versions = {}
+
+    def has_replayed(self, alias, version):
+        """Whether the replica `alias` shows the change that made `version`: it has the same
+        data version, or neither it nor the primary has one yet (nothing was ever edited)."""
+        from claims.models import DataVersion
+
+        if self.versions.get(alias) == version:
+            return True
+        try:
+            replayed = (
+                DataVersion.objects.using(alias)
+                .filter(pk=DataVersion.ONLY_ROW)
+                .values_list("version", flat=True)
+                .first()
+            )
+        except DatabaseError:
+            logger.warning("Replica %s does not answer: reading from the primary", alias)
+            replicas_down.mark(alias)
+            return False
+        if replayed is None:
+            return stored_version() is None
+        self.versions[alias] = replayed
+        return replayed == version
+
+    def clear(self):
+        self.versions.clear()
+
+
+replayed_versions = ReplayedVersions()
+
+
+@contextmanager
+def reads_replayed(version):
+    """Reads in the block come from a database that shows `version`: the request's replica
+    when it has replayed it, else the primary. A page built from a replica that lags would
+    otherwise be stored, and its ETag handed out, under a version whose change it does not
+    show, until the next edit."""
+    alias = reads_alias()
+    if alias != PRIMARY and not replayed_versions.has_replayed(alias, version):
+        alias = PRIMARY
+    # What the page reads inside (its facet counts) is kept under the version checked here,
+    # not one read later, which the replica may not have replayed.
+    token = _checked_version.set(version)
+    try:
+        with reads_from(alias):
+            yield
+    finally:
+        _checked_version.reset(token)
+
+
+_checked_version = ContextVar("claimwatch_checked_version", default=None)
 
 
 def cached_version():
@@ -278,7 +343,8 @@ def cached_facet_counts(filter_state, count):
     seconds = settings.PAGE_CACHE_SECONDS
     if not seconds:
         return count()
-    key = f"{FACETS_KEY_PREFIX}:{data_version()}:{_digest(filter_state)}"
+    version = _checked_version.get() or data_version()
+    key = f"{FACETS_KEY_PREFIX}:{version}:{_digest(filter_state)}"
     counts = cache.get(key)
     if counts is None:
         counts = count()
@@ -389,7 +455,8 @@ def public_page(view):
                 failure = database_failure.recent()
                 if failure is not None:
                     raise failure  # claims.middleware answers 503
-                response = view(request, *args, **kwargs)
+                with reads_replayed(version):
+                    response = view(request, *args, **kwargs)
                 if _storable(request, response):
                     if seconds and request.method == "GET":
                         response = _gzipped(response)

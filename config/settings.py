@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # With read replicas: editors and writes read from the primary, others from one replica.
+    "config.db_router.ReadsFromOneDatabaseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -133,8 +135,8 @@ DATABASES = {
         conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
     )
 }
-# Read replicas (docs/deploy.md): public reads go to `replica_1` … `replica_n`, writes and the
-# signed-in person's own rows to the primary (config/db_router.py).
+# Read replicas (docs/deploy.md): public reads go to `replica_1` … `replica_n`, writes, editors'
+# requests and the signed-in person's own rows to the primary (config/db_router.py).
 DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
 DATABASES.update(
     replica_databases(
