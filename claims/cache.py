@@ -49,7 +49,6 @@ from django.utils.text import compress_string
 from django.utils.translation import get_language
 
 from claims.notices import NOTICES_COOKIE, spend_notices
-
 from config.db_router import PRIMARY, reads_alias, reads_from, replicas_down
 
 logger = logging.getLogger(__name__)
