@@ -22,7 +22,7 @@ from import_export import fields, resources, results, widgets
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm
 
-from claims import import_batches, revisions
+from claims import import_batches, revision_content, revisions
 from claims.cache import one_version_bump
 from claims.cells import defuse, restore
 from claims.import_batches import find
@@ -540,9 +540,11 @@ class ClaimResource(ReviewedResource):
     def propose(self, claim, row, user):
         live = Claim.objects.get(pk=claim.pk)
         pending = pending_for(ClaimRevision, user, claim=live)
-        content = pending.content if pending is not None else revisions.claim_content(live)
-        content["fields"] = revisions.as_json(
-            revisions.values_of(claim, [field.name for field in revisions.claim_fields()])
+        content = pending.content if pending is not None else revision_content.claim_content(live)
+        content["fields"] = revision_content.as_json(
+            revision_content.values_of(
+                claim, [field.name for field in revision_content.claim_fields()]
+            )
         )
         if self.fields["indications"].column_name in row:
             content["indications"] = sorted(i.pk for i in self.fields["indications"].clean(row))
@@ -578,9 +580,12 @@ class CitationResource(ReviewedResource):
     def propose(self, citation, row, user):
         claim = citation.claim
         pending = pending_for(ClaimRevision, user, claim=claim)
-        content = pending.content if pending is not None else revisions.claim_content(claim)
-        values = revisions.as_json(
-            {"id": citation.pk, **revisions.values_of(citation, revisions.CITATION_FIELDS)}
+        content = pending.content if pending is not None else revision_content.claim_content(claim)
+        values = revision_content.as_json(
+            {
+                "id": citation.pk,
+                **revision_content.values_of(citation, revision_content.CITATION_FIELDS),
+            }
         )
         same = [i for i, kept in enumerate(content["citations"]) if kept["url"] == citation.url]
         if same:
@@ -654,7 +659,7 @@ class RegulatoryStatusResource(ReviewedResource):
         revisions.propose_status_change(
             status.treatment,
             status.jurisdiction,
-            revisions.status_content(status),
+            revision_content.status_content(status),
             user,
             IMPORT_REASON,
         )
