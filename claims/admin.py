@@ -7,7 +7,8 @@ publishers (the Publishers group, holding `claims.publish_claim`) publish, retra
 A claim's state is never a form field: it moves only through Claim.move_to(), from the
 changelist's actions or the change form's workflow buttons, each offered to, and accepted from,
 only those whose permissions allow it. Claims, their citations, clinics, treatments and
-regulatory statuses import and export as CSV or XLSX (claims.resources)."""
+regulatory statuses import and export as CSV or XLSX (claims.resources and, for the rows readers
+see, claims.reviewed_resources)."""
 
 import dataclasses
 from datetime import date, datetime
@@ -60,13 +61,15 @@ from claims.resources import (
     CheckedCSV,
     CheckedImportForm,
     CheckedXLSX,
+    ClinicResource,
+    ImportRefused,
+    TreatmentResource,
+)
+from claims.reviewed_resources import (
     CitationResource,
     ClaimExportResource,
     ClaimResource,
-    ClinicResource,
-    ImportRefused,
     RegulatoryStatusResource,
-    TreatmentResource,
 )
 
 NEEDS_A_CITATION = gettext_lazy("A published claim needs at least one citation.")
