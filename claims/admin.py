@@ -7,7 +7,8 @@ publishers (the Publishers group, holding `claims.publish_claim`) publish, retra
 A claim's state is never a form field: it moves only through Claim.move_to(), from the
 changelist's actions or the change form's workflow buttons, each offered to, and accepted from,
 only those whose permissions allow it. Claims, their citations, clinics, treatments and
-regulatory statuses import and export as CSV or XLSX (claims.resources)."""
+regulatory statuses import and export as CSV or XLSX (claims.resources and, for the rows readers
+see, claims.reviewed_resources)."""
 
 import dataclasses
 from datetime import date, datetime
@@ -35,7 +36,7 @@ from import_export.results import RowResult
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from claims import revisions
+from claims import revision_content, revisions
 from claims.facets import STATIC_FACETS, CountryFacet, RelatedFacet
 from claims.history import workflow_log
 from claims.import_columns import describe_columns, template_csv
@@ -60,13 +61,15 @@ from claims.resources import (
     CheckedCSV,
     CheckedImportForm,
     CheckedXLSX,
+    ClinicResource,
+    ImportRefused,
+    TreatmentResource,
+)
+from claims.reviewed_resources import (
     CitationResource,
     ClaimExportResource,
     ClaimResource,
-    ClinicResource,
-    ImportRefused,
     RegulatoryStatusResource,
-    TreatmentResource,
 )
 
 NEEDS_A_CITATION = gettext_lazy("A published claim needs at least one citation.")
@@ -566,19 +569,23 @@ class RegulatoryStatusAdmin(BulkAdmin, CuratedAdmin):
         if revisions.status_needs_review(obj.treatment, request.user):
             request.claimwatch_pending = True
             request.claimwatch_revision = revisions.propose_status_change(
-                obj.treatment, obj.jurisdiction, revisions.status_content(obj), request.user
+                obj.treatment, obj.jurisdiction, revision_content.status_content(obj), request.user
             )
             return
         inherited = obj.treatment.claims.public().exists()
-        before = revisions.status_content(revisions.live_status(**target)) if inherited else None
+        before = (
+            revision_content.status_content(revision_content.live_status(**target))
+            if inherited
+            else None
+        )
         super().save_model(request, obj, form, change)
         if inherited:
-            after = revisions.status_content(obj)
+            after = revision_content.status_content(obj)
             revisions.record_live_change(
                 StatusRevision,
                 target,
                 after,
-                revisions.status_differences(before, after),
+                revision_content.status_differences(before, after),
                 request.user,
             )
 
@@ -1005,7 +1012,7 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
                     self.propose(request, form, [])
                 return
             if obj.is_public():
-                request.claimwatch_live_before = revisions.claim_content(
+                request.claimwatch_live_before = revision_content.claim_content(
                     Claim.objects.get(pk=obj.pk)
                 )
         if self.requested_move(request) is None:
@@ -1021,18 +1028,18 @@ class ClaimAdmin(BulkAdmin, CuratedAdmin):
         before = getattr(request, "claimwatch_live_before", None)
         if before is not None:
             claim = form.instance
-            after = revisions.claim_content(claim)
+            after = revision_content.claim_content(claim)
             revisions.record_live_change(
                 ClaimRevision,
                 {"claim": claim},
                 after,
-                revisions.claim_differences(before, after),
+                revision_content.claim_differences(before, after),
                 request.user,
                 form.cleaned_data.get("note") or "",
             )
 
     def propose(self, request, form, formsets):
-        content = revisions.claim_content_from_forms(form, formsets)
+        content = revision_content.claim_content_from_forms(form, formsets)
         request.claimwatch_revision = revisions.propose_claim_change(
             form.instance, content, request.user, form.cleaned_data.get("note") or ""
         )
@@ -1177,7 +1184,7 @@ class RevisionAdmin(admin.ModelAdmin):
             "revision": revision,
             "target": target,
             "target_url": target_url,
-            "differences": revisions.revision_differences(revision)
+            "differences": revision_content.revision_differences(revision)
             if revision.is_pending()
             else None,
             "may_decide": revision.is_pending() and revisions.may_publish(request.user),
@@ -1228,7 +1235,7 @@ class StatusRevisionAdmin(RevisionAdmin):
     search_fields = ["treatment__name", "treatment__slug", "note", "review_note"]
 
     def target(self, revision):
-        status = revisions.live_status(revision.treatment, revision.jurisdiction)
+        status = revision_content.live_status(revision.treatment, revision.jurisdiction)
         if status is None:
             return revision.treatment, reverse(
                 "admin:claims_treatment_change", args=[revision.treatment_id]

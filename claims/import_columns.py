@@ -21,7 +21,7 @@ class Column:
 
 
 def importable(resource):
-    """The columns an import reads: not the preview's own (claims.resources' `review`)."""
+    """The columns an import reads: not the preview's own (claims.reviewed_resources' `review`)."""
     return [field for field in resource.get_import_fields() if not field.readonly]
 
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 from claims.admin import ClaimAdmin, permission_denied
 from claims.import_columns import describe_columns, importable, template_csv
 from claims.models import Claim
-from claims.resources import CitationResource, ClaimResource
+from claims.reviewed_resources import CitationResource, ClaimResource
 from tests.conftest import make_claim, make_clinic, make_evidence_level, make_treatment
 from tests.test_admin import change, changelist, claim_form
 from tests.test_import import as_csv, import_file, preview, row_errors

@@ -10,7 +10,7 @@ from django.apps import apps
 from django.urls import reverse
 
 from claims.models import Claim, Jurisdiction, Status
-from claims.resources import ClaimResource
+from claims.reviewed_resources import ClaimResource
 from tests.conftest import (
     make_claim,
     make_clinic,

@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from claims.models import Citation, Claim, ClaimRevision, Status
-from claims.resources import IMPORT_REASON, ClaimResource
+from claims.resources import IMPORT_REASON
+from claims.reviewed_resources import ClaimResource
 from tests.conftest import make_claim, make_clinic, make_indication, make_status, make_treatment
 from tests.test_import import (
     CLAIM_COLUMNS,

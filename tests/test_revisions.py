@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from claims import revisions
+from claims import revision_content, revisions
 from claims.models import (
     Claim,
     ClaimRevision,
@@ -351,7 +351,7 @@ def test_it_keeps_a_new_status_for_a_public_treatment_pending(client, editor, pu
 
     assert not RegulatoryStatus.objects.filter(treatment=treatment, jurisdiction=eu).exists()
     revision = StatusRevision.objects.pending().get(treatment=treatment, jurisdiction=eu)
-    assert [d.what for d in revisions.revision_differences(revision)] == ["Status added"]
+    assert [d.what for d in revision_content.revision_differences(revision)] == ["Status added"]
 
 
 # --- Review -----------------------------------------------------------------------------------
@@ -361,7 +361,10 @@ def test_it_shows_the_queue_on_the_admin_index(client, editor, publisher, publis
     edit_published_claim(login(client, editor), published)
     status = RegulatoryStatus.objects.get(treatment=published.treatment, jurisdiction=fda)
     revisions.propose_status_change(
-        status.treatment, fda, {**revisions.status_content(status), "status": "prohibited"}, editor
+        status.treatment,
+        fda,
+        {**revision_content.status_content(status), "status": "prohibited"},
+        editor,
     )
 
     response = login(client, publisher).get(reverse("admin:index"))
@@ -676,7 +679,7 @@ def test_it_shows_the_corrections_address_the_operator_sets(client, settings, db
 
 
 def test_it_refuses_two_pending_changes_of_one_claim_in_the_database(editor, published):
-    content = revisions.claim_content(published)
+    content = revision_content.claim_content(published)
     ClaimRevision.objects.create(claim=published, content=content, created_by=editor)
 
     with pytest.raises(IntegrityError), transaction.atomic():
