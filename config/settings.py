@@ -261,6 +261,7 @@ MAX_QUERY_STRING_LENGTH = 4096
 # Imports in the admin (claims/resources.py): a file larger than this, or with more rows or
 # columns, is refused with a message before it is parsed. The row limit keeps an import
 # (preview, then confirm) inside the server's request timeout; docs/faults.md has the figures.
+# Rows that become pending revisions (claims/reviewed_resources.py) go one at a time: fewer.
 IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 2_000_000)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 4000)
 IMPORT_MAX_REVIEWED_ROWS = env_int("IMPORT_MAX_REVIEWED_ROWS", 300)
