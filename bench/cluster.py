@@ -236,7 +236,7 @@ def publish_once(cluster, user, claim, marker):
     more: a page pinned under the new version with old content would show there."""
     from django.db import connection
 
-    from claims.cache import VERSION_CHECK_SECONDS
+    from claims.data_version import VERSION_CHECK_SECONDS
 
     for _ in range(4):  # both app servers have the page and trust the version: the worst case
         fetch(cluster.args.port, claim.get_absolute_url())

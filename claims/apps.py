@@ -7,6 +7,6 @@ class ClaimsConfig(AppConfig):
 
     def ready(self):
         from claims import checks, signals  # noqa: F401
-        from claims.cache import watch_curated_data
+        from claims.data_version import watch_curated_data
 
         watch_curated_data()

@@ -14,8 +14,8 @@ from django.db.models import Q
 from import_export import widgets
 from import_export.instance_loaders import BaseInstanceLoader
 
-from claims.cache import curated_data_changed
 from claims.cells import restore
+from claims.data_version import curated_data_changed
 from claims.models import SEARCHED_COLUMNS
 from claims.signals import named_thing_saved
 

@@ -1285,7 +1285,7 @@ class StatusRevision(Revision):
 
 class DataVersion(models.Model):
     """The version of everything readers see: one row, changed in the same transaction as
-    every edit (claims.cache.watch_curated_data). Cached pages and ETags are keyed by it. It
+    every edit (claims.data_version.watch_curated_data). Cached pages and ETags are keyed by it. It
     lives here, not only in the cache beside the pages, so that a cache that missed a change
     (a network partition) can never bring back the pages from before it."""
 

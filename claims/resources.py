@@ -26,8 +26,8 @@ from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm
 
 from claims import import_batches, revisions
-from claims.cache import one_version_bump
 from claims.cells import defuse, restore
+from claims.data_version import one_version_bump
 from claims.import_batches import find
 from claims.models import Clinic, ExosomeSource, Treatment
 

@@ -1,6 +1,6 @@
 """Keep each claim's search document in step with the names it includes, and record the rows
-loaddata saves in the history. (The page cache's invalidation is wired in claims.cache, beside
-the data version it bumps.)"""
+loaddata saves in the history. (The page cache's invalidation is wired in claims.data_version,
+beside the data version it bumps.)"""
 
 from django.db.models.signals import m2m_changed, post_init, post_save
 from django.dispatch import receiver

@@ -8,8 +8,8 @@ from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.utils import timezone
 
-from claims import cache as page_cache
-from claims.cache import database_failure, local_pages
+from claims import data_version as versioning
+from claims.data_version import database_failure, local_pages
 from claims.models import (
     Citation,
     Claim,
@@ -69,7 +69,7 @@ def empty_cache(monkeypatch):
     page it cached would otherwise answer the next test (claims/cache.py). Within a test the
     process's copy of the version does not expire: on a busy machine a test can outlast
     VERSION_CHECK_SECONDS, and its query counts would then depend on the clock."""
-    monkeypatch.setattr(page_cache, "VERSION_CHECK_SECONDS", 3600)
+    monkeypatch.setattr(versioning, "VERSION_CHECK_SECONDS", 3600)
     cache.clear()
     local_pages.clear()
     database_failure.forget()

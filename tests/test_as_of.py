@@ -26,7 +26,7 @@ from tests.conftest import make_claim, make_evidence_level, make_status, make_tr
 # A pinned claim page: the live claim (its access check) and its indications, the moment's
 # claim, indications, statuses (two), overrides (two), citations (two), jurisdictions, the live
 # flag records and the change log, whatever the claim's history; and the data version, when this
-# process has not read it within the second (claims.cache).
+# process has not read it within the second (claims.data_version).
 PINNED_CLAIM_PAGE_QUERIES = 15
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)

@@ -13,7 +13,8 @@ from django.middleware.csrf import get_token
 from django.test.utils import CaptureQueriesContext
 from django.urls import path, reverse
 
-from claims.cache import data_version, public_page
+from claims.cache import public_page
+from claims.data_version import data_version
 from claims.filters import ClaimFilter
 from claims.models import Citation, RegulatoryStatus, Status
 from claims.paging import PAGE_SIZE

@@ -384,7 +384,7 @@ def partitioned_redis(settings, monkeypatch):
     would, and Redis itself keeps its data, as it does when only the network is lost."""
     from redis.exceptions import TimeoutError as RedisTimeout
 
-    from claims import cache as page_cache
+    from claims import data_version as versioning
 
     settings.CACHES = redis_cache(local_redis())
     redis = caches["default"]
@@ -400,7 +400,7 @@ def partitioned_redis(settings, monkeypatch):
 
     monkeypatch.setattr(client_class, "get_client", get_client)
     # Each process trusts its version for a second: the test moves past that at once.
-    monkeypatch.setattr(page_cache, "VERSION_CHECK_SECONDS", 0)
+    monkeypatch.setattr(versioning, "VERSION_CHECK_SECONDS", 0)
 
     def cut():
         path["cut"] = True
@@ -417,7 +417,7 @@ def partitioned_redis(settings, monkeypatch):
 def test_it_never_brings_back_a_retracted_claim_when_redis_returns(
     client, claim, settings, partitioned_redis
 ):
-    from claims.cache import local_pages
+    from claims.data_version import local_pages
     from claims.models import Claim
 
     settings.PAGE_CACHE_SECONDS = 300
@@ -446,13 +446,13 @@ def test_it_serves_cached_pages_with_the_cache_copy_of_the_version_while_the_dat
 ):
     from django.db import OperationalError
 
-    from claims import cache as page_cache
+    from claims import data_version as versioning
     from claims.models import DataVersion
 
     settings.PAGE_CACHE_SECONDS = 300
     url = reverse("claims:list")
     first = client.get(url)
-    page_cache.local_pages.clear()
+    versioning.local_pages.clear()
 
     def unreachable(*args, **kwargs):
         raise OperationalError("connection refused")
@@ -467,7 +467,7 @@ def test_it_answers_an_uncached_page_at_once_after_the_version_could_not_be_read
 ):
     from django.db import OperationalError
 
-    from claims.cache import local_pages
+    from claims.data_version import local_pages
     from claims.models import DataVersion
 
     settings.PAGE_CACHE_SECONDS = 300

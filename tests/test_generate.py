@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 from django.core.management import CommandError, call_command
 
-from claims.cache import data_version
+from claims.data_version import data_version
 from claims.models import (
     Claim,
     ClaimStatusOverride,

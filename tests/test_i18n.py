@@ -14,7 +14,8 @@ from django.test import RequestFactory, override_settings
 from django.urls import path, reverse
 from django.utils import translation
 
-from claims.cache import data_version, page_etag, page_key, public_page
+from claims.cache import page_etag, page_key, public_page
+from claims.data_version import data_version
 from claims.models import Status
 from tests.conftest import _skip_or_fail
 

@@ -338,7 +338,7 @@ def test_it_keeps_one_data_version_row(db):
 
 
 def test_it_bumps_the_data_version_in_the_database_with_the_edit(claim):
-    from claims.cache import data_version
+    from claims.data_version import data_version
     from claims.models import DataVersion
 
     before = DataVersion.objects.get().version

@@ -21,7 +21,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from claims.cache import local_pages, replayed_versions
+from claims.data_version import local_pages, replayed_versions
 from claims.models import Claim
 from config.db_router import PRIMARY, replica_aliases, replicas_down
 

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils.text import slugify
 
-from claims.cache import bump_data_version
+from claims.data_version import bump_data_version
 from claims.models import (
     Citation,
     Claim,
